@@ -1,0 +1,1 @@
+"""ConvScope: see a CNN's kernels and the feature maps they produce."""

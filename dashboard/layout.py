@@ -1,0 +1,178 @@
+"""The page's component tree. No callbacks here."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.figures import message_figure
+
+GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "toImageButtonOptions": {"scale": 2}}
+
+
+def _control(label: str, component) -> html.Div:
+    return html.Div([html.Label(label, className="control-label"), component], className="control")
+
+
+def _upload(component_id: str, prompt: str, accept: str, max_bytes: int) -> dcc.Upload:
+    return dcc.Upload(
+        id=component_id,
+        children=html.Div([prompt, html.Span(f" (≤ {max_bytes // 2**20} MB)", className="muted")]),
+        accept=accept,
+        max_size=max_bytes,
+        multiple=False,
+        className="upload",
+        className_active="upload upload-active",
+        className_reject="upload upload-reject",
+    )
+
+
+def _graph(component_id: str, text: str, class_name: str) -> dcc.Loading:
+    graph = dcc.Graph(
+        id=component_id,
+        figure=message_figure(text),
+        config=GRAPH_CONFIG,
+        className=class_name,
+        clear_on_unhover=True,
+    )
+    return dcc.Loading(graph, type="dot", delay_show=250)
+
+
+def build_layout(
+    models: list[tuple[str, str]],
+    default_model: str,
+    samples: list[tuple[str, str]],
+    default_sample: str,
+    max_upload_bytes: int,
+    max_weights_bytes: int,
+) -> html.Div:
+    """The page: controls on top, kernels and feature maps side by side, detail below."""
+    controls = html.Div(
+        [
+            _control(
+                "Model",
+                dcc.Dropdown(
+                    id=ids.MODEL_SELECT,
+                    options=[{"label": label, "value": name} for name, label in models],
+                    value=default_model,
+                    clearable=False,
+                ),
+            ),
+            _control("Conv layer", dcc.Dropdown(id=ids.LAYER_SELECT, clearable=False)),
+            _control(
+                "Input image",
+                dcc.Dropdown(
+                    id=ids.SAMPLE_SELECT,
+                    options=[{"label": label, "value": key} for key, label in samples],
+                    value=default_sample,
+                    clearable=False,
+                ),
+            ),
+            _control(
+                "Your image",
+                _upload(
+                    ids.IMAGE_UPLOAD,
+                    "Drop or click to upload PNG/JPEG/WebP/BMP/GIF",
+                    "image/png,image/jpeg,image/webp,image/bmp,image/gif",
+                    max_upload_bytes,
+                ),
+            ),
+            _control(
+                "Your weights",
+                _upload(
+                    ids.WEIGHTS_UPLOAD,
+                    "Drop .safetensors or weights-only .pt for this model",
+                    ".safetensors,.pt,.pth",
+                    max_weights_bytes,
+                ),
+            ),
+        ],
+        className="controls",
+    )
+    options = html.Div(
+        [
+            dcc.RadioItems(
+                id=ids.SCALE_SELECT,
+                options=[
+                    {"label": "colour per map", "value": "tile"},
+                    {"label": "one colour scale for all maps", "value": "shared"},
+                ],
+                value="tile",
+                inline=True,
+            ),
+            dcc.RadioItems(
+                id=ids.KERNEL_VIEW,
+                options=[
+                    {"label": "kernels per channel", "value": "grid"},
+                    {"label": "RGB kernels", "value": "rgb", "disabled": True},
+                ],
+                value="grid",
+                inline=True,
+            ),
+        ],
+        className="options",
+    )
+    panels = html.Div(
+        [
+            html.Section(
+                [
+                    html.H2("Kernels: the model's eyes"),
+                    html.Div(
+                        [
+                            html.Button("◀ previous channels", id=ids.PAGE_PREV, n_clicks=0),
+                            html.Button("next channels ▶", id=ids.PAGE_NEXT, n_clicks=0),
+                        ],
+                        className="pager",
+                    ),
+                    _graph(ids.KERNEL_GRID, "Loading kernels…", "grid"),
+                ],
+                className="panel",
+            ),
+            html.Section(
+                [
+                    html.H2("Feature maps: what it sees"),
+                    _graph(ids.FEATURE_GRID, "Loading feature maps…", "grid"),
+                ],
+                className="panel",
+            ),
+        ],
+        className="panels",
+    )
+    detail = html.Section(
+        [
+            html.H2("Selected channel, full resolution"),
+            _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
+        ],
+        className="panel wide",
+    )
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.H1("ConvScope"),
+                    html.P(
+                        "What a convolutional network's kernels look like, and what each "
+                        "kernel sees in an image. Hover for raw values; click a kernel or a "
+                        "map to select its channel.",
+                        className="muted",
+                    ),
+                ]
+            ),
+            controls,
+            options,
+            html.Div(id=ids.MODEL_NOTICE, className="notice", hidden=True),
+            html.Div(id=ids.UPLOAD_STATUS, className="status", role="alert"),
+            html.Div(id=ids.STATUS, className="status", role="alert"),
+            html.Div(id=ids.LAYER_INFO, className="info"),
+            panels,
+            detail,
+            dcc.Store(id=ids.CHANNEL_STORE, data=0),
+            dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
+            dcc.Store(id=ids.WEIGHTS_STORE, data=None),
+            html.Footer(
+                "Sample photos: CC0 / public domain, see assets/samples/LICENSES.md.",
+                className="muted",
+            ),
+        ],
+        className="page",
+    )

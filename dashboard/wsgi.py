@@ -1,0 +1,10 @@
+"""WSGI entry point for gunicorn (see Procfile): ``gunicorn dashboard.wsgi:server``."""
+
+import logging
+
+from dashboard.app import create_app
+from dashboard.config import config_from_env
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+app = create_app(config_from_env())
+server = app.server

@@ -1,0 +1,38 @@
+"""Shared fixtures: a fresh app per browser test, Chromium options for a closed network."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+import torch
+
+torch.set_num_threads(2)
+# Tests never touch the network nor the developer's own hub cache.
+os.environ["CONVSCOPE_ALLOW_DOWNLOAD"] = "0"
+os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="convscope-torch-home-")
+
+
+def pytest_setup_options():
+    """Chromium flags for dash_duo: no background networking on a closed network."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in (
+        "--window-size=1366,900",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+    ):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture
+def config(tmp_path):
+    from dashboard.config import Config
+
+    return Config(cache_mb=256, request_timeout_s=60)

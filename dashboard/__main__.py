@@ -20,13 +20,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--model",
         dest="user_model",
-        help="your own model: package.module:factory or a TorchScript file "
-        f"[{ENV['user_model']}]",
+        help=f"your own model: package.module:factory or a TorchScript file [{ENV['user_model']}]",
     )
     parser.add_argument(
         "--weights",
         dest="user_weights",
-        help=f"weights for --model: .safetensors or a weights-only state dict [{ENV['user_weights']}]",
+        help="weights for --model: .safetensors or a weights-only state dict "
+        f"[{ENV['user_weights']}]",
     )
     parser.add_argument(
         "--input-size", type=int, help=f"input side in pixels for --model [{ENV['input_size']}]"
@@ -48,7 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = parse_args(argv)
     try:
         config = config_from_env(**vars(args))
@@ -57,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from dashboard.app import create_app
 
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (ValueError, TypeError, RuntimeError) as exc:  # the user's model or weights
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     app.run(host=config.host, port=config.port, debug=config.debug)
     return 0
 

@@ -12,11 +12,21 @@ from dashboard.callbacks import register_callbacks
 from dashboard.config import Config
 from dashboard.explorer import Explorer
 from dashboard.layout import build_layout
-from dashboard.models import available_models
+from dashboard.models import available_models, load_user_model, register_user_model
 from dashboard.samples import RANDOM_KEY, sample_label
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 log = logging.getLogger(__name__)
+
+
+def load_user_config(config: Config):
+    """The user's own model named by ``--model`` / CONVSCOPE_USER_MODEL.
+
+    Raises:
+        ValueError, TypeError, RuntimeError: with a sentence saying what is wrong.
+    """
+    size = (config.input_size, config.input_size) if config.input_size else None
+    return load_user_model(config.user_model, config.user_weights, input_size=size)
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -24,6 +34,8 @@ def create_app(config: Config | None = None) -> Dash:
     config = config or Config()
     # One worker's threads share the cores: torch must not oversubscribe them.
     torch.set_num_threads(max(1, config.torch_threads))
+    if config.user_model:
+        register_user_model(load_user_config(config))
     explorer = Explorer(config)
     app = Dash(
         __name__,
@@ -39,7 +51,8 @@ def create_app(config: Config | None = None) -> Dash:
 
     models = available_models()
     names = [name for name, _ in models]
-    default_model = config.default_model if config.default_model in names else names[0]
+    default_model = "user" if config.user_model else config.default_model
+    default_model = default_model if default_model in names else names[0]
     samples = [(RANDOM_KEY, "Seeded random input")] + [
         (key, sample_label(key)) for key in explorer.images.sample_keys
     ]
@@ -51,7 +64,9 @@ def create_app(config: Config | None = None) -> Dash:
         default_sample,
         config.max_upload_bytes,
         config.max_weights_bytes,
+        config.allow_download,
     )
     register_callbacks(app, explorer)
+    app.explorer = explorer  # for tests and the benchmark: caches and their stats
     log.info("ConvScope ready: default model %s, cache %d MB", default_model, config.cache_mb)
     return app

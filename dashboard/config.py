@@ -48,7 +48,11 @@ class Config:
 ENV: dict[str, str] = {
     "host": "HOST",
     "port": "PORT",
-    **{f.name: ENV_PREFIX + f.name.upper() for f in fields(Config) if f.name not in {"host", "port"}},
+    **{
+        f.name: ENV_PREFIX + f.name.upper()
+        for f in fields(Config)
+        if f.name not in {"host", "port"}
+    },
 }
 
 

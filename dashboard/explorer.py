@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -18,7 +18,7 @@ import torch
 from dashboard import figures
 from dashboard.capture import ActivationCache, capture_activations
 from dashboard.config import Config
-from dashboard.models import ConvLayer, LoadedModel, get_model
+from dashboard.models import ConvLayer, LoadedModel, get_model, uploaded_model
 from dashboard.samples import ImageStore
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class View:
     channel: int = 0
     scale: str = "tile"
     kernel_view: str = "grid"
+    weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
 
 
 @dataclass
@@ -44,14 +45,11 @@ class Selection:
     kernel_figure: go.Figure | None  # None: the kernel page stays, only kernel_shapes change
     kernel_shapes: list[dict]
     feature_shapes: list[dict]
-    detail: go.Figure
 
 
 @dataclass
-class Rendered:
-    kernel: go.Figure
-    feature: go.Figure
-    detail: go.Figure
+class FeatureView:
+    figure: go.Figure
     channel: int
     info: str
 
@@ -67,7 +65,10 @@ class Explorer:
         # request_timeout_s while its pass finishes and lands in the cache for the next try.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convscope-infer")
 
-    def model(self, name: str) -> LoadedModel:
+    def model(self, name: str, weights: dict | None = None) -> LoadedModel:
+        """Model ``name``, with the session's uploaded weights when they are for it."""
+        if weights and weights.get("model") == name:
+            return uploaded_model(str(weights.get("key")))
         return get_model(name, allow_download=self.config.allow_download)
 
     def layer(self, model: LoadedModel, name: str | None) -> ConvLayer:
@@ -104,46 +105,55 @@ class Explorer:
         conv = model.module.get_submodule(layer.name)
         return conv.weight.detach().to("cpu", torch.float32).numpy()
 
-    def display_image(self, model: LoadedModel, image_key: str) -> np.ndarray:
-        return model.to_display(self.input_tensor(model, image_key))
+    def _resolve(self, view: View) -> tuple[LoadedModel, ConvLayer]:
+        model = self.model(view.model, view.weights)
+        return model, self.layer(model, view.layer)
 
-    def kernel_figure(self, view: View, model: LoadedModel, layer: ConvLayer) -> go.Figure:
+    def _maps(self, view: View) -> tuple[LoadedModel, ConvLayer, np.ndarray, View]:
+        """Model, layer, its outputs, and the view with its channel clamped to the layer."""
+        model, layer = self._resolve(view)
+        maps = self.layer_outputs(model, view.image)[layer.name]
+        channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
+        return model, layer, maps, replace(view, channel=channel)
+
+    def kernel_figure(self, view: View) -> go.Figure:
+        """The kernel grid (the page holding the selected channel), or the RGB view."""
+        model, layer = self._resolve(view)
         weights = self.kernel_weights(model, layer)
+        channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
         if view.kernel_view == "rgb" and weights.shape[1] == 3:
-            return figures.kernel_rgb_grid(weights, selected=view.channel)
+            return figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
         paging = figures.kernel_paging(weights.shape)
         return figures.kernel_grid(
             weights,
-            page=figures.page_of(paging, view.channel),
+            page=figures.page_of(paging, channel),
             groups=layer.groups,
-            selected=view.channel,
+            selected=channel,
+            layer=layer.name,
         )
 
-    def detail_figure(
-        self, view: View, model: LoadedModel, layer: ConvLayer, maps: np.ndarray
-    ) -> go.Figure:
+    def has_rgb_kernels(self, view: View) -> bool:
+        """Whether the layer reads 3 channels, so its kernels can be drawn as RGB tiles."""
+        _, layer = self._resolve(view)
+        return layer.in_channels == 3 and layer.groups == 1
+
+    def feature_view(self, view: View) -> FeatureView:
+        """The feature-map grid; a channel the layer lacks falls back to 0."""
+        model, layer, maps, view = self._maps(view)
+        geometry = figures.feature_geometry(maps.shape)
+        figure = figures.feature_grid(
+            maps, scale=view.scale, selected=view.channel, layer=layer.name
+        )
+        return FeatureView(figure, view.channel, describe(model, layer, geometry))
+
+    def detail(self, view: View) -> go.Figure:
+        """The selected channel's map at full resolution, beside the input the model saw."""
+        model, layer, maps, view = self._maps(view)
         return figures.feature_detail(
             maps[view.channel],
             channel=view.channel,
             layer=layer.name,
-            image=self.display_image(model, view.image),
-        )
-
-    def render(self, view: View) -> Rendered:
-        """Every figure for ``view``; a channel the layer lacks falls back to 0."""
-        model = self.model(view.model)
-        layer = self.layer(model, view.layer)
-        maps = self.layer_outputs(model, view.image)[layer.name]
-        channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
-        view = View(**{**view.__dict__, "channel": channel})
-        geometry = figures.feature_geometry(maps.shape)
-        feature = figures.feature_grid(maps, scale=view.scale, selected=channel)
-        return Rendered(
-            kernel=self.kernel_figure(view, model, layer),
-            feature=feature,
-            detail=self.detail_figure(view, model, layer, maps),
-            channel=channel,
-            info=describe(model, layer, geometry),
+            image=model.to_display(self.input_tensor(model, view.image)),
         )
 
     def _weights_paging(self, model: LoadedModel, layer: ConvLayer) -> figures.KernelPaging:
@@ -152,26 +162,22 @@ class Explorer:
 
     def select(self, view: View, channel: int) -> Selection:
         """Move the selection from ``view.channel`` to ``channel`` (clamped to the layer)."""
-        model = self.model(view.model)
-        layer = self.layer(model, view.layer)
-        maps = self.layer_outputs(model, view.image)[layer.name]
+        model, layer, maps, view = self._maps(view)
         channel = min(max(channel, 0), maps.shape[0] - 1)
-        new_view = View(**{**view.__dict__, "channel": channel})
         feature_shapes = figures.feature_outline(figures.feature_geometry(maps.shape), channel)
-        detail = self.detail_figure(new_view, model, layer, maps)
         paging = self._weights_paging(model, layer)
-        old_page = figures.page_of(paging, min(view.channel, maps.shape[0] - 1))
+        old_page = figures.page_of(paging, view.channel)
         new_page = figures.page_of(paging, channel)
         if view.kernel_view == "grid" and old_page == new_page:
             shapes = figures.kernel_outline(paging, new_page, channel)
-            return Selection(channel, None, shapes, feature_shapes, detail)
-        kernel = self.kernel_figure(new_view, model, layer)
-        return Selection(channel, kernel, [], feature_shapes, detail)
+            return Selection(channel, None, shapes, feature_shapes)
+        kernel = self.kernel_figure(replace(view, channel=channel))
+        return Selection(channel, kernel, [], feature_shapes)
 
     def page_step(self, view: View, step: int) -> int | None:
         """The first channel of the kernel page ``step`` pages away, or None at either end."""
-        model = self.model(view.model)
-        paging = self._weights_paging(model, self.layer(model, view.layer))
+        model, layer = self._resolve(view)
+        paging = self._weights_paging(model, layer)
         page = figures.page_of(paging, view.channel) + step
         if not 0 <= page < paging.pages:
             return None

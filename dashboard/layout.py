@@ -45,6 +45,7 @@ def build_layout(
     default_sample: str,
     max_upload_bytes: int,
     max_weights_bytes: int,
+    allow_download: bool = False,
 ) -> html.Div:
     """The page: controls on top, kernels and feature maps side by side, detail below."""
     controls = html.Div(
@@ -161,6 +162,8 @@ def build_layout(
             controls,
             options,
             html.Div(id=ids.MODEL_NOTICE, className="notice", hidden=True),
+            html.Div(id=ids.DOWNLOAD_STATUS, className="info", role="status"),
+            html.Div(id=ids.WEIGHTS_STATUS, className="info", role="status"),
             html.Div(id=ids.UPLOAD_STATUS, className="status", role="alert"),
             html.Div(id=ids.STATUS, className="status", role="alert"),
             html.Div(id=ids.LAYER_INFO, className="info"),
@@ -169,6 +172,7 @@ def build_layout(
             dcc.Store(id=ids.CHANNEL_STORE, data=0),
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
             dcc.Store(id=ids.WEIGHTS_STORE, data=None),
+            dcc.Interval(id=ids.DOWNLOAD_POLL, interval=1000, disabled=not allow_download),
             html.Footer(
                 "Sample photos: CC0 / public domain, see assets/samples/LICENSES.md.",
                 className="muted",

@@ -8,6 +8,7 @@ if the context belongs to the call that registered it.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Sequence
 
@@ -58,7 +59,9 @@ def capture_activations(
         ValueError: an unknown layer name, or a layer that the forward pass never ran.
     """
     if x.ndim != 4 or x.shape[0] != 1:
-        raise ValueError(f"The input must be one image of shape (1, C, H, W), got {tuple(x.shape)}.")
+        raise ValueError(
+            f"The input must be one image of shape (1, C, H, W), got {tuple(x.shape)}."
+        )
     names = list(dict.fromkeys(layers))
     modules = {}
     for name in names:
@@ -73,11 +76,8 @@ def capture_activations(
     try:
         for name, module in modules.items():
             handles.append(module.register_forward_hook(_make_hook(token, name, len(names))))
-        with torch.inference_mode():
-            try:
-                model(x)
-            except _AllCaptured:
-                pass
+        with torch.inference_mode(), contextlib.suppress(_AllCaptured):
+            model(x)
     finally:
         for handle in handles:
             handle.remove()

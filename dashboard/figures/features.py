@@ -1,0 +1,154 @@
+"""Feature-map overview: every channel of one layer as a tile of a single heatmap."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures.geometry import (
+    MAX_GRID_CELLS,
+    FeatureGeometry,
+    feature_geometry,
+    feature_outline,
+)
+from dashboard.figures.mosaic import (
+    block_mean,
+    checked_array,
+    clean_float32,
+    minmax_uint8,
+    tile_mosaic,
+)
+from dashboard.figures.overlay import grid_overlay
+from dashboard.figures.style import (
+    FEATURE_SEPARATOR,
+    VIRIDIS,
+    base_layout,
+    fmt,
+    mosaic_axes,
+)
+
+logger = logging.getLogger(__name__)
+
+SCALES = ("tile", "shared")
+PADDING = (0.0, -1.0, -1.0, -1.0)  # customdata of empty slots: channel -1
+
+
+def _hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
+    if factor == 1:
+        where = "row %{customdata[2]}, col %{customdata[3]}"
+    else:
+        size = f"{'≤' if partial_edges else ''}{factor}×{factor}"
+        where = f"mean of {size} from row %{{customdata[2]}}, col %{{customdata[3]}}"
+    note = "<br>(NaN/Inf in this layer shown as 0)" if n_bad else ""
+    return (
+        f"channel %{{customdata[1]}}<br>{where}<br>"
+        f"activation %{{customdata[0]:.4g}}{note}<extra></extra>"
+    )
+
+
+def _title(
+    layer: str | None, shape: tuple[int, ...], g: FeatureGeometry, scale: str, n_bad: int
+) -> str:
+    c, h, w = shape
+    parts = [layer] if layer else []
+    parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}")
+    parts.append("colour min–max per tile" if scale == "tile" else "one colour scale for all tiles")
+    if g.factor > 1:
+        parts.append(f"overview of {g.factor}×{g.factor} block means")
+    if n_bad:
+        parts.append(f"{n_bad} NaN/Inf shown as 0")
+    return " · ".join(parts)
+
+
+def feature_grid(
+    maps: np.ndarray,
+    *,
+    scale: str = "tile",
+    max_cells: int = MAX_GRID_CELLS,
+    selected: int | None = None,
+    layer: str | None = None,
+) -> go.Figure:
+    """All channels of one layer's activations as one heatmap mosaic.
+
+    Args:
+        maps: (C, H, W) raw activations, any real dtype; NaN/Inf are shown as 0.
+        scale: "tile" (min-max per tile) or "shared" (one min-max for all tiles, so dead
+            or saturated filters stand out; adds a colour bar in raw units).
+        max_cells: cell budget of the mosaic; maps are block-averaged to fit it.
+        selected: channel to outline, or None.
+        layer: optional layer name for the title.
+
+    Returns:
+        Figure with data[0] = the mosaic heatmap (z uint8 colour, customdata float32
+        (rows, cols, 4) = [raw value, channel, row, col] in original map coordinates;
+        empty slots have channel -1), then a cover for the empty slots (only when the
+        last row is short) and the separators; layout.meta = {"grid": "feature",
+        **asdict(geometry)}.
+
+    Raises:
+        TypeError: maps are not real numbers.
+        ValueError: maps are not 3-D or empty, or `scale` is unknown.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}.")
+    arr = checked_array(maps, "maps", 3, "channels, height, width")
+    geometry = feature_geometry(arr.shape, max_cells)
+    f = geometry.factor
+    raw, n_bad = clean_float32(arr)
+    blocks = block_mean(raw, f)
+    colour = minmax_uint8(blocks, shared=scale == "shared")
+
+    c, th, tw = blocks.shape
+    cells = np.empty((c, th, tw, 4), dtype=np.float32)
+    cells[..., 0] = blocks
+    cells[..., 1] = np.arange(c, dtype=np.float32)[:, None, None]
+    cells[..., 2] = (np.arange(th, dtype=np.float32) * f)[None, :, None]
+    cells[..., 3] = (np.arange(tw, dtype=np.float32) * f)[None, None, :]
+    z = tile_mosaic(colour, geometry.nrows, geometry.ncols)
+    customdata = tile_mosaic(cells, geometry.nrows, geometry.ncols, fill=PADDING)
+
+    _, h, w = arr.shape
+    heatmap = go.Heatmap(
+        z=z,
+        customdata=customdata,
+        zmin=0,
+        zmax=255,
+        colorscale=VIRIDIS,
+        showscale=scale == "shared",
+        hovertemplate=_hovertemplate(f, bool(h % f or w % f), n_bad),
+        name="feature maps",
+    )
+    if scale == "shared":
+        lo, hi = float(blocks.min()), float(blocks.max())
+        heatmap.colorbar = {
+            "tickvals": [0, 255],
+            "ticktext": [fmt(lo), fmt(hi)],
+            "title": {"text": "activation", "side": "right"},
+            "thickness": 12,
+            "len": 0.6,
+        }
+    overlay = grid_overlay(
+        geometry.nrows,
+        geometry.ncols,
+        th,
+        tw,
+        colour=FEATURE_SEPARATOR,
+        last_row_tiles=c - (geometry.nrows - 1) * geometry.ncols,
+    )
+    xaxis, yaxis = mosaic_axes(*z.shape)
+    layout = base_layout(
+        _title(layer, arr.shape, geometry, scale, n_bad),
+        uirevision=f"feature:{c}x{h}x{w}:{f}",
+    )
+    layout.update(
+        xaxis=xaxis,
+        yaxis=yaxis,
+        shapes=feature_outline(geometry, selected),
+        meta={"grid": "feature", **asdict(geometry)},
+    )
+    if n_bad:
+        logger.info("feature_grid: %d non-finite activations shown as 0", n_bad)
+    return go.Figure(data=[heatmap, *overlay], layout=layout)

@@ -1,0 +1,80 @@
+"""First-layer kernels as RGB tiles: the classic AlexNet conv1 picture."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures.geometry import MAX_RGB_CELLS, feature_outline, kernel_rgb_geometry
+from dashboard.figures.kernels import AXES, NAN_NOTE
+from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, tile_mosaic
+from dashboard.figures.overlay import grid_overlay
+from dashboard.figures.style import FEATURE_SEPARATOR, base_layout, mosaic_axes
+
+RGB_HOVER = (
+    "out %{customdata[3]}<br>kernel row %{customdata[4]}, col %{customdata[5]}<br>"
+    "R %{customdata[0]:.4g} · G %{customdata[1]:.4g} · B %{customdata[2]:.4g}"
+)
+
+
+def kernel_rgb_grid(
+    weights: np.ndarray,
+    *,
+    selected: int | None = None,
+    max_cells: int = MAX_RGB_CELLS,
+    layer: str | None = None,
+) -> go.Figure:
+    """Each output channel's 3×kh×kw kernel as one RGB tile (the AlexNet first-layer view).
+
+    Colour is normalised per tile and centred on zero (128 = 0 in every channel). Hover
+    gives the raw R/G/B weights: customdata float32 (rows, cols, 6) = [R, G, B, output
+    channel, kernel row, kernel col] (empty slots: channel -1). If the tiles exceed
+    `max_cells`, only the first output channels are shown and the title says so.
+    layout.meta = {"grid": "kernel_rgb", **asdict(geometry), "out_channels": out}; use
+    channel_at/feature_outline with a FeatureGeometry built from it.
+
+    Raises:
+        TypeError: weights are not real numbers.
+        ValueError: weights are not 4-D with 3 input channels, or empty.
+    """
+    arr = checked_array(weights, "weights", 4, AXES)
+    out, inp, kh, kw = arr.shape
+    if inp != 3:
+        raise ValueError(f"An RGB kernel view needs 3 input channels; this layer has {inp}.")
+    geometry = kernel_rgb_geometry(arr.shape, max_cells)
+    shown = geometry.channels
+    raw, n_bad = clean_float32(arr[:shown])
+    rgb = centred_uint8(raw, (1, 2, 3), centre=128.0, half=127.0).transpose(0, 2, 3, 1)
+
+    cells = np.empty((shown, kh, kw, 6), dtype=np.float32)
+    cells[..., :3] = raw.transpose(0, 2, 3, 1)
+    cells[..., 3] = np.arange(shown, dtype=np.float32)[:, None, None]
+    cells[..., 4] = np.arange(kh, dtype=np.float32)[:, None]
+    cells[..., 5] = np.arange(kw, dtype=np.float32)
+    nrows, ncols = geometry.nrows, geometry.ncols
+    image = go.Image(
+        z=tile_mosaic(rgb, nrows, ncols, fill=255),
+        customdata=tile_mosaic(cells, nrows, ncols, fill=(0, 0, 0, -1, -1, -1)),
+        colormodel="rgb",
+        hovertemplate=RGB_HOVER + (NAN_NOTE if n_bad else "") + "<extra></extra>",
+        name="RGB kernels",
+    )
+    overlay = grid_overlay(
+        nrows, ncols, kh, kw, colour=FEATURE_SEPARATOR, last_row_tiles=shown - (nrows - 1) * ncols
+    )
+    parts = [layer] if layer else []
+    parts.append(f"{out if shown == out else f'first {shown} of {out}'} RGB kernels {kh}×{kw}")
+    parts.append("gray = 0, per-tile contrast")
+    if n_bad:
+        parts.append(f"{n_bad} NaN/Inf shown as 0")
+    layout = base_layout(" · ".join(parts), uirevision=f"rgb:{out}x{kh}x{kw}")
+    xaxis, yaxis = mosaic_axes(nrows * kh, ncols * kw)
+    layout.update(
+        xaxis=xaxis,
+        yaxis=yaxis,
+        shapes=feature_outline(geometry, selected),
+        meta={"grid": "kernel_rgb", **asdict(geometry), "out_channels": out},
+    )
+    return go.Figure(data=[image, *overlay], layout=layout)

@@ -1,0 +1,131 @@
+"""LoadedModel: a ready-to-run model with its conv layers, preprocessing and display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch import nn
+
+from dashboard.models.layers import ConvLayer
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+DEFAULT_INPUT_SEED = 0
+
+ImageTransform = Callable[[Image.Image], torch.Tensor]
+
+
+def image_to_tensor(image: Image.Image) -> torch.Tensor:
+    """PIL "L" or "RGB" image -> (C, H, W) float32 in [0, 1]."""
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def standard_transform(
+    size: tuple[int, int],
+    mean: tuple[float, ...] | None,
+    std: tuple[float, ...] | None,
+    *,
+    crop: bool,
+) -> ImageTransform:
+    """Resize to `size` (H, W), to tensor, then normalise when mean/std are given.
+
+    With `crop`, the image is scaled to cover `size` and centre-cropped (aspect kept);
+    without, it is resized straight to `size`.
+    """
+    height, width = size
+
+    def transform(image: Image.Image) -> torch.Tensor:
+        if crop:
+            image = ImageOps.fit(image, (width, height), method=Image.Resampling.BILINEAR)
+        else:
+            image = image.resize((width, height), Image.Resampling.BILINEAR)
+        x = image_to_tensor(image)
+        if mean is not None and std is not None:
+            x = normalize(x, mean, std)
+        return x
+
+    return transform
+
+
+def _stats(values: tuple[float, ...], channels: int) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float32).reshape(channels, 1, 1)
+
+
+def normalize(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+    """(…, C, H, W) in [0, 1] -> (x - mean) / std per channel."""
+    c = x.shape[-3]
+    return (x - _stats(mean, c)) / _stats(std, c)
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to run: eval mode, no gradients, on the CPU.
+
+    `transform` maps a PIL image already converted to "L" (1 channel) or "RGB"
+    (3 channels) to a (C, H, W) float tensor; `mean`/`std` are the normalisation it
+    applies (None: inputs stay in [0, 1]), used to un-normalise for display.
+    `upgradable(allow_download)` is set on models that fell back to random weights:
+    it tells the model cache that a rebuild would now find the real weights.
+    """
+
+    key: str
+    name: str
+    label: str
+    module: nn.Module
+    conv_layers: list[ConvLayer]
+    input_channels: int
+    input_size: tuple[int, int]
+    weights: str
+    notice: str | None = None
+    transform: ImageTransform | None = field(default=None, repr=False)
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    upgradable: Callable[[bool], bool] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.transform is None:
+            self.transform = standard_transform(self.input_size, self.mean, self.std, crop=True)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one input."""
+        return (self.input_channels, *self.input_size)
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        """PIL image (any mode) -> (1, C, H, W) float32 batch for this model."""
+        image = image.convert("L" if self.input_channels == 1 else "RGB")
+        assert self.transform is not None
+        x = self.transform(image).to(torch.float32).unsqueeze(0)
+        if tuple(x.shape[1:]) != self.input_shape:
+            raise RuntimeError(
+                f"Preprocessing for {self.label} made a {tuple(x.shape[1:])} tensor, "
+                f"expected {self.input_shape}."
+            )
+        return x
+
+    def default_input(self) -> torch.Tensor:
+        """Seeded uniform noise image (1, C, H, W), normalised like a real image."""
+        generator = torch.Generator().manual_seed(DEFAULT_INPUT_SEED)
+        x = torch.rand(1, *self.input_shape, generator=generator)
+        if self.mean is not None and self.std is not None:
+            x = normalize(x, self.mean, self.std)
+        return x
+
+    def to_display(self, x: torch.Tensor) -> np.ndarray:
+        """Preprocessed (1, C, H, W) or (C, H, W) input -> (H, W) float or (H, W, 3) uint8."""
+        x = x.detach().to("cpu", torch.float32)
+        if x.dim() == 4:
+            x = x[0]
+        if self.mean is not None and self.std is not None:
+            c = x.shape[0]
+            x = x * _stats(self.std, c) + _stats(self.mean, c)
+        x = x.clamp(0.0, 1.0)
+        if x.shape[0] == 1:
+            return x[0].numpy().astype(np.float32)
+        return (x.permute(1, 2, 0) * 255.0).round().to(torch.uint8).numpy()

@@ -1,0 +1,73 @@
+"""ConvScope's own models: the trained TinyVGG (default) and the one-conv "custom" demo."""
+
+from __future__ import annotations
+
+import logging
+
+from torch import nn
+
+from dashboard.models import tinyvgg
+from dashboard.models.layers import conv_layers
+from dashboard.models.loaded import LoadedModel, standard_transform
+from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
+
+logger = logging.getLogger(__name__)
+
+TINYVGG_LABEL = "TinyVGG (trained, default)"
+CUSTOM_LABEL = "Custom conv 1→4 3×3"
+CUSTOM_SIZE = 28
+
+
+def build_tinyvgg(*, allow_download: bool = False) -> LoadedModel:
+    """TinyVGG with the shipped trained weights; seeded random weights and a notice if absent."""
+    del allow_download  # the weights ship with the app
+    size = (tinyvgg.INPUT_SIZE, tinyvgg.INPUT_SIZE)
+    notice = None
+    try:
+        module: nn.Module = tinyvgg.load_trained()
+        key, text = "tinyvgg:shipped", "trained on ConvScope shapes"
+    except Exception as exc:  # missing or broken file: the default model must still show
+        logger.warning("TinyVGG weights unusable: %s", exc)
+        module = seeded(tinyvgg.TinyVGG)
+        key, text = "tinyvgg:random", f"random (seed {RANDOM_SEED})"
+        notice = f"{exc} Showing random TinyVGG weights until then."
+    module = freeze(module)
+    mean, std = tuple(tinyvgg.MEAN), tuple(tinyvgg.STD)
+    return LoadedModel(
+        key=key,
+        name="tinyvgg",
+        label=TINYVGG_LABEL,
+        module=module,
+        conv_layers=conv_layers(module, (3, *size), model_name="TinyVGG"),
+        input_channels=3,
+        input_size=size,
+        weights=text,
+        notice=notice,
+        transform=standard_transform(size, mean, std, crop=True),
+        mean=mean,
+        std=std,
+        upgradable=(lambda _allow: tinyvgg.WEIGHTS_PATH.is_file()) if notice else None,
+    )
+
+
+def custom_module() -> nn.Sequential:
+    """nn.Sequential(Conv2d(1, 4, 3, padding=1)): call under seeded() for the shared kernels."""
+    return nn.Sequential(nn.Conv2d(1, 4, kernel_size=3, padding=1))
+
+
+def build_custom(*, allow_download: bool = False) -> LoadedModel:
+    """One Conv2d(1, 4, 3×3) initialised as under torch.manual_seed(0): same kernels for all."""
+    del allow_download
+    module = freeze(seeded(custom_module))
+    size = (CUSTOM_SIZE, CUSTOM_SIZE)
+    return LoadedModel(
+        key="custom:random",
+        name="custom",
+        label=CUSTOM_LABEL,
+        module=module,
+        conv_layers=conv_layers(module, (1, *size), model_name=CUSTOM_LABEL),
+        input_channels=1,
+        input_size=size,
+        weights=f"random (seed {RANDOM_SEED})",
+        transform=standard_transform(size, None, None, crop=False),
+    )

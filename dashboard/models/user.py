@@ -1,0 +1,173 @@
+"""The user's own model ("Any model"): a factory in their code, plus optional weights.
+
+`spec` is "package.module:factory" (or "path/to/file.py:factory"); factory() must return
+an eager nn.Module. Model files (TorchScript, torch.export, pickled modules) are refused
+with a sentence saying why: ConvScope reads layers through forward hooks, which
+TorchScript modules do not support, and it never unpickles model files.
+
+Preprocessing: images are converted to the first Conv2d's channel count (1 -> grayscale,
+3 -> RGB), scaled to cover the input size and centre-cropped, then scaled to [0, 1].
+3-channel inputs are normalised with the ImageNet mean/std unless normalize=False;
+1-channel inputs are left in [0, 1] (as MNIST-style models usually expect).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import zipfile
+from pathlib import Path
+
+from torch import nn
+
+from dashboard.models.layers import ForwardError, conv_layers
+from dashboard.models.loaded import IMAGENET_MEAN, IMAGENET_STD, LoadedModel
+from dashboard.models.seeding import freeze
+from dashboard.models.state_dicts import load_checked, read_weights_file
+
+MODEL_FILE_SUFFIXES = (".pt", ".pth", ".pt2", ".ts", ".torchscript", ".zip", ".pkl")
+DEFAULT_SIZE = {1: 28, 3: 224}
+_FACTORY_HINT = "pass the model's code as 'package.module:factory' and its weights with --weights"
+
+
+def _refuse_model_file(path: Path) -> ValueError:
+    """Why a model file cannot be used; its content is only listed, never loaded."""
+    if not path.is_file():
+        return ValueError(f"The model file {path} does not exist.")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if any("/code/" in n or n.endswith("constants.pkl") for n in names):
+            return ValueError(
+                f"{path.name} is a TorchScript file, which ConvScope cannot inspect: TorchScript "
+                f"modules do not support the forward hooks that read each layer; {_FACTORY_HINT}."
+            )
+        if any(n.endswith("data.pkl") for n in names):
+            return ValueError(
+                f"{path.name} was saved with torch.save and ConvScope never unpickles model "
+                f"files; {_FACTORY_HINT} (a state dict or .safetensors file)."
+            )
+    return ValueError(f"{path.name} is not a model ConvScope can use; {_FACTORY_HINT}.")
+
+
+def _import_factory_module(module_part: str, spec: str) -> object:
+    try:
+        if module_part.endswith(".py"):
+            path = Path(module_part)
+            file_spec = importlib.util.spec_from_file_location(f"convscope_user_{path.stem}", path)
+            if file_spec is None or file_spec.loader is None or not path.is_file():
+                raise ImportError(f"no Python file at {path}")
+            module = importlib.util.module_from_spec(file_spec)
+            file_spec.loader.exec_module(module)
+            return module
+        return importlib.import_module(module_part)
+    except ImportError as exc:
+        raise ValueError(f"Could not import {module_part} for the model {spec}: {exc}.") from exc
+
+
+def build_from_spec(spec: str) -> nn.Module:
+    """Call the factory named by "package.module:factory" and check it gave an nn.Module.
+
+    Raises:
+        ValueError: a model file instead of a factory, a malformed spec, an import failure.
+        TypeError: the factory is not callable or did not return an eager nn.Module.
+    """
+    module_part, _, attr = spec.rpartition(":")
+    if spec.lower().endswith(MODEL_FILE_SUFFIXES) or (not module_part and Path(spec).exists()):
+        raise _refuse_model_file(Path(spec))
+    if not module_part or not attr.isidentifier():
+        raise ValueError(f"The model {spec!r} should look like 'package.module:factory'.")
+    factory = getattr(_import_factory_module(module_part, spec), attr, None)
+    if factory is None:
+        raise ValueError(f"{module_part} has no {attr} to build the model {spec}.")
+    if not callable(factory):
+        raise TypeError(f"{spec} is a {type(factory).__name__}, not a function returning a model.")
+    try:
+        model = factory()
+    except Exception as exc:
+        raise RuntimeError(
+            f"Building the model {spec} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module.")
+    if type(model).__module__.startswith("torch.jit"):
+        raise TypeError(f"{spec}() returned a TorchScript module; ConvScope needs an eager one.")
+    return model
+
+
+def _input_channels(model: nn.Module, label: str, requested: int | None) -> int:
+    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if first is None:
+        others = sorted(
+            {type(m).__name__ for m in model.modules() if isinstance(m, nn.Conv1d | nn.Conv3d)}
+        )
+        extra = (
+            f" (it has {', '.join(others)} layers; ConvScope shows image models)" if others else ""
+        )
+        raise ValueError(f"The model {label} has no Conv2d layer to show{extra}.")
+    channels = first.in_channels
+    if requested is not None and requested != channels:
+        raise ValueError(
+            f"The model {label} takes {channels}-channel input (its first Conv2d), "
+            f"not {requested} channels."
+        )
+    if channels not in DEFAULT_SIZE:
+        raise ValueError(
+            f"The model {label} takes {channels}-channel input; ConvScope feeds images "
+            "with 1 (grayscale) or 3 (RGB) channels."
+        )
+    return channels
+
+
+def load_user_model(
+    spec: str,
+    weights: str | None = None,
+    input_size: tuple[int, int] | None = None,
+    input_channels: int | None = None,
+    *,
+    normalize: bool | None = None,
+) -> LoadedModel:
+    """Build the user's model from `spec`, load `weights`, and list its conv layers.
+
+    Args:
+        spec: "package.module:factory" or "path/to/file.py:factory".
+        weights: a .safetensors file or a state dict saved with torch.save (weights-only).
+        input_size: (H, W); default 224×224 for 3-channel models, 28×28 for 1-channel.
+        input_channels: expected channel count; must match the first Conv2d if given.
+        normalize: ImageNet mean/std for 3-channel input (default True; ignored for 1).
+
+    Raises:
+        ValueError: a sentence naming what is wrong (spec, weights keys/shapes/values,
+            no Conv2d, unsupported channels, or a forward pass failing at that size).
+        TypeError: the factory did not return an nn.Module.
+    """
+    label = f"Your model ({spec})"
+    model = build_from_spec(spec)
+    channels = _input_channels(model, label, input_channels)
+    weights_text = "as built by the factory (no weights file)"
+    if weights is not None:
+        path = Path(weights)
+        if not path.is_file():
+            raise ValueError(f"The weights file {weights} does not exist.")
+        load_checked(model, read_weights_file(path), path.name, label)
+        weights_text = f"from {path.name}"
+    model = freeze(model)
+    size = input_size or (DEFAULT_SIZE[channels], DEFAULT_SIZE[channels])
+    use_imagenet = channels == 3 and normalize is not False
+    try:
+        layers = conv_layers(model, (channels, *size), model_name=label)
+    except ForwardError as exc:
+        raise ValueError(f"{exc} Try another input size with --input-size.") from exc
+    suffix = f"+{Path(weights).name}" if weights else ""
+    return LoadedModel(
+        key=f"user:{spec}{suffix}",
+        name="user",
+        label=label,
+        module=model,
+        conv_layers=layers,
+        input_channels=channels,
+        input_size=(int(size[0]), int(size[1])),
+        weights=weights_text,
+        mean=IMAGENET_MEAN if use_imagenet else None,
+        std=IMAGENET_STD if use_imagenet else None,
+    )

@@ -1,0 +1,149 @@
+"""The page in headless Chromium: load, switch layers, hover, click-link, upload, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.config import Config
+from dashboard.figures.style import fmt
+from dashboard.models import get_model
+from tests.browser.helpers import choose, figure_state, find_cell, pointer, wait_for
+
+KERNEL = ids.KERNEL_GRID
+FEATURE = ids.FEATURE_GRID
+DETAIL = ids.FEATURE_DETAIL
+
+
+def start(dash_duo, **settings) -> None:
+    app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings))
+    dash_duo.start_server(app)
+    wait_for_grids(dash_duo)
+
+
+def wait_for_grids(dash_duo, timeout: float = 60) -> None:
+    for graph in (KERNEL, FEATURE):
+        wait_for(
+            lambda g=graph: (figure_state(dash_duo, g) or {}).get("meta"),
+            timeout,
+            f"#{graph} to draw a grid",
+        )
+
+
+def detail_title(dash_duo) -> str:
+    return (figure_state(dash_duo, DETAIL) or {}).get("title", "")
+
+
+def test_br01_default_page_loads_without_console_errors(dash_duo) -> None:
+    start(dash_duo)
+    assert figure_state(dash_duo, KERNEL)["types"][0] == "heatmap"
+    assert figure_state(dash_duo, FEATURE)["types"][0] == "heatmap"
+    wait_for(lambda: "channel 0" in detail_title(dash_duo), message="detail of channel 0")
+    assert dash_duo.find_element(f"#{ids.LAYER_INFO}").text.startswith("TinyVGG")
+    assert dash_duo.get_logs() == []
+
+
+def test_br02_kernel_hover_shows_raw_weight(dash_duo) -> None:
+    start(dash_duo)
+    weight = get_model("tinyvgg").module.get_submodule("block1.0").weight
+    # customdata = [weight, in, out, kernel row, kernel col]
+    cell = find_cell(dash_duo, KERNEL, [None, 2, 5, 1, 2])
+    pointer(dash_duo, cell["x"], cell["y"], click=False)
+    hover = wait_for(
+        lambda: dash_duo.driver.execute_script(
+            "const t = document.querySelector('#kernel-grid .hovertext');"
+            "return t ? t.textContent : '';"
+        ),
+        message="a hover label",
+    )
+    raw = float(weight[5, 2, 1, 2])
+    assert fmt(raw) in hover or f"{raw:.4g}" in hover, hover
+    assert "out 5" in hover and "in 2" in hover
+    assert dash_duo.get_logs() == []
+
+
+def test_br03_clicking_a_kernel_selects_its_feature_map(dash_duo) -> None:
+    start(dash_duo)
+    cell = find_cell(dash_duo, KERNEL, [None, 0, 7, 1, 1])
+    pointer(dash_duo, cell["x"], cell["y"], click=True)
+    wait_for(lambda: "channel 7" in detail_title(dash_duo), message="detail of channel 7")
+    # the feature map 7 is outlined in its grid, the kernel column 7 in the kernel grid
+    wait_for(lambda: figure_state(dash_duo, FEATURE)["shapes"], message="feature outline")
+    feature = figure_state(dash_duo, FEATURE)
+    kernel = figure_state(dash_duo, KERNEL)
+    assert feature["shapes"] and kernel["shapes"]
+    assert dash_duo.get_logs() == []
+
+
+def test_br04_clicking_a_feature_map_outlines_its_kernel_column(dash_duo) -> None:
+    start(dash_duo)
+    cell = find_cell(dash_duo, FEATURE, [None, 3, None, None])
+    pointer(dash_duo, cell["x"], cell["y"], click=True)
+    wait_for(lambda: "channel 3" in detail_title(dash_duo), message="detail of channel 3")
+    shapes = wait_for(lambda: figure_state(dash_duo, KERNEL)["shapes"], message="kernel outline")
+    # the outline spans output column 3: it contains the centre of kernel (in 0, out 3)
+    centre = find_cell(dash_duo, KERNEL, [None, 0, 3, 1, 1])
+    gd_x = dash_duo.driver.execute_script(
+        "const gd=document.querySelector('#kernel-grid .js-plotly-plot');"
+        "return gd._fullLayout.xaxis.p2l(arguments[0] - gd.getBoundingClientRect().left"
+        " - gd._fullLayout.xaxis._offset);",
+        centre["x"],
+    )
+    assert any(min(s["x0"], s["x1"]) < gd_x < max(s["x0"], s["x1"]) for s in shapes)
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.slow
+def test_br05_every_vgg16_layer_renders_both_grids(dash_duo) -> None:
+    start(dash_duo, default_model="vgg16")
+    notice = dash_duo.find_element(f"#{ids.MODEL_NOTICE}").text
+    assert "random weights" in notice
+    for layer in get_model("vgg16").conv_layers:
+        choose(dash_duo, ids.LAYER_SELECT, layer.label)
+        wait_for(
+            lambda name=layer.name: (
+                name in dash_duo.find_element(f"#{ids.LAYER_INFO}").text
+                and all((figure_state(dash_duo, g) or {}).get("meta") for g in (KERNEL, FEATURE))
+                and name in figure_state(dash_duo, FEATURE)["title"]
+            ),
+            timeout=60,
+            message=f"grids of {layer.name}",
+        )
+    assert dash_duo.get_logs() == []
+
+
+def test_br06_uploading_an_image_rerenders(dash_duo, tmp_path) -> None:
+    start(dash_duo)
+    before = figure_state(dash_duo, FEATURE)["title"]
+    path = tmp_path / "stripes.png"
+    image = Image.new("RGB", (80, 60), "white")
+    for x in range(0, 80, 8):
+        image.paste((200, 30, 30), (x, 0, x + 4, 60))
+    image.save(path)
+    dash_duo.find_element(f"#{ids.IMAGE_UPLOAD} input[type=file]").send_keys(str(path))
+    wait_for(
+        lambda: "stripes.png" in dash_duo.find_element(f"#{ids.SAMPLE_SELECT}").text,
+        message="the upload to be selected",
+    )
+    wait_for_grids(dash_duo)
+    assert dash_duo.find_element(f"#{ids.STATUS}").text == ""
+    assert dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text == ""
+    assert figure_state(dash_duo, FEATURE)["title"] == before  # same layer, new maps
+    assert dash_duo.get_logs() == []
+
+
+def test_br07_bad_upload_gives_a_sentence_and_the_page_keeps_working(dash_duo, tmp_path) -> None:
+    start(dash_duo)
+    path = tmp_path / "notes.png"
+    path.write_text("this is not an image")
+    dash_duo.find_element(f"#{ids.IMAGE_UPLOAD} input[type=file]").send_keys(str(path))
+    message = wait_for(
+        lambda: dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text, message="an upload error"
+    )
+    assert "not an image" in message.lower() or "can read" in message.lower()
+    cell = find_cell(dash_duo, FEATURE, [None, 2, None, None])
+    pointer(dash_duo, cell["x"], cell["y"], click=True)
+    wait_for(lambda: "channel 2" in detail_title(dash_duo), message="detail after a bad upload")
+    assert dash_duo.get_logs() == []

@@ -12,7 +12,12 @@ from dashboard.callbacks import register_callbacks
 from dashboard.config import Config
 from dashboard.explorer import Explorer
 from dashboard.layout import build_layout
-from dashboard.models import available_models, load_user_model, register_user_model
+from dashboard.models import (
+    available_models,
+    cached_models,
+    load_user_model,
+    register_user_model,
+)
 from dashboard.samples import RANDOM_KEY, sample_label
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -27,6 +32,22 @@ def load_user_config(config: Config):
     """
     size = (config.input_size, config.input_size) if config.input_size else None
     return load_user_model(config.user_model, config.user_weights, input_size=size)
+
+
+def health(explorer: Explorer) -> dict:
+    """For the PaaS health check and the load test: alive, cache use, hooks left behind."""
+    return {
+        "status": "ok",
+        "activation_cache_bytes": explorer.activations.used_bytes,
+        "activation_cache_budget": explorer.activations.budget_bytes,
+        "forward_passes": explorer.activations.stats.forward_passes,
+        "models_cached": len(cached_models()),
+        "forward_hooks": sum(
+            len(m._forward_hooks) + len(m._forward_pre_hooks)
+            for model in cached_models()
+            for m in model.module.modules()
+        ),
+    }
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -47,7 +68,7 @@ def create_app(config: Config | None = None) -> Dash:
     server = app.server
     # Refuse oversized requests before Flask reads them; base64 adds a third.
     server.config["MAX_CONTENT_LENGTH"] = int(config.max_weights_bytes * 4 / 3) + 65536
-    server.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    server.add_url_rule("/healthz", "healthz", lambda: health(explorer))
 
     models = available_models()
     names = [name for name, _ in models]

@@ -117,6 +117,7 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
     @app.callback(
         Output(ids.KERNEL_GRID, "figure"),
         Output(ids.KERNEL_VIEW, "options"),
+        Output(ids.KERNEL_PAGER, "hidden"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.KERNEL_VIEW, "value"),
@@ -125,14 +126,15 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
     )
     def on_kernels(model, layer, kernel_view, weights, channel):
         if not layer:
-            return no_update, no_update
+            return no_update, no_update, no_update
         view = View(model, layer, "", int(channel or 0), kernel_view=kernel_view, weights=weights)
         try:
             figure = explorer.kernel_figure(view)
             rgb = explorer.has_rgb_kernels(view)
+            single_page = kernel_view == "rgb" or explorer.kernel_pages(view) == 1
         except Exception as exc:
-            return figures.message_figure(user_message(exc)), no_update
-        return figure, kernel_view_options(rgb)
+            return figures.message_figure(user_message(exc)), no_update, True
+        return figure, kernel_view_options(rgb), single_page
 
     @app.callback(
         Output(ids.FEATURE_GRID, "figure"),

@@ -174,6 +174,11 @@ class Explorer:
         kernel = self.kernel_figure(replace(view, channel=channel))
         return Selection(channel, kernel, [], feature_shapes)
 
+    def kernel_pages(self, view: View) -> int:
+        """How many pages of output channels the layer's kernel grid has."""
+        model, layer = self._resolve(view)
+        return self._weights_paging(model, layer).pages
+
     def page_step(self, view: View, step: int) -> int | None:
         """The first channel of the kernel page ``step`` pages away, or None at either end."""
         model, layer = self._resolve(view)

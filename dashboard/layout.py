@@ -123,7 +123,9 @@ def build_layout(
                             html.Button("◀ previous channels", id=ids.PAGE_PREV, n_clicks=0),
                             html.Button("next channels ▶", id=ids.PAGE_NEXT, n_clicks=0),
                         ],
+                        id=ids.KERNEL_PAGER,
                         className="pager",
+                        hidden=True,
                     ),
                     _graph(ids.KERNEL_GRID, "Loading kernels…", "grid"),
                 ],
@@ -151,10 +153,9 @@ def build_layout(
             html.Header(
                 [
                     html.H1("ConvScope"),
-                    html.P(
-                        "What a convolutional network's kernels look like, and what each "
-                        "kernel sees in an image. Hover for raw values; click a kernel or a "
-                        "map to select its channel.",
+                    html.Span(
+                        "what a CNN's kernels look like, and what each one sees. Hover for "
+                        "raw values; click a kernel or a map to select its channel.",
                         className="muted",
                     ),
                 ]
@@ -172,6 +173,12 @@ def build_layout(
             dcc.Store(id=ids.CHANNEL_STORE, data=0),
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
             dcc.Store(id=ids.WEIGHTS_STORE, data=None),
+            # read by assets/upload_limit.js to explain files the browser refuses
+            html.Div(
+                id=ids.UPLOAD_LIMITS,
+                hidden=True,
+                **{"data-image": max_upload_bytes, "data-weights": max_weights_bytes},
+            ),
             dcc.Interval(id=ids.DOWNLOAD_POLL, interval=1000, disabled=not allow_download),
             html.Footer(
                 "Sample photos: CC0 / public domain, see assets/samples/LICENSES.md.",

@@ -9,6 +9,7 @@ from dashboard.models.loaded import LoadedModel
 from dashboard.models.registry import (
     DEFAULT_MODEL,
     available_models,
+    cached_models,
     clear_cache,
     clear_user_model,
     default_model,
@@ -26,6 +27,7 @@ __all__ = [
     "ForwardError",
     "LoadedModel",
     "available_models",
+    "cached_models",
     "clear_cache",
     "clear_user_model",
     "conv_layers",

@@ -93,6 +93,10 @@ class ModelCache:
         with self._lock:
             return list(self._lru.keys())
 
+    def values(self) -> list[LoadedModel]:
+        with self._lock:
+            return list(self._lru.values())
+
 
 def _maxsize_from_env() -> int:
     raw = os.environ.get("CONVSCOPE_MODEL_CACHE", "3")
@@ -198,6 +202,12 @@ def uploaded_model(key: str) -> LoadedModel:
             "Your uploaded weights are no longer held by the server; please upload them again."
         )
     return model
+
+
+def cached_models() -> list[LoadedModel]:
+    """The models currently held by the process-wide cache (and the user's model)."""
+    models = CACHE.values()
+    return models if _user_model is None else [*models, _user_model]
 
 
 def download_status(name: str) -> tuple[int, int | None] | None:

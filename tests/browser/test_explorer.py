@@ -147,3 +147,18 @@ def test_br07_bad_upload_gives_a_sentence_and_the_page_keeps_working(dash_duo, t
     pointer(dash_duo, cell["x"], cell["y"], click=True)
     wait_for(lambda: "channel 2" in detail_title(dash_duo), message="detail after a bad upload")
     assert dash_duo.get_logs() == []
+
+
+def test_br08_file_over_the_limit_is_refused_in_the_browser_with_a_sentence(
+    dash_duo, tmp_path
+) -> None:
+    start(dash_duo, max_upload_mb=0.01)
+    path = tmp_path / "big.png"
+    Image.effect_noise((200, 200), 64).convert("RGB").save(path)  # ~120 kB of noise
+    dash_duo.find_element(f"#{ids.IMAGE_UPLOAD} input[type=file]").send_keys(str(path))
+    message = wait_for(
+        lambda: dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text, message="a size message"
+    )
+    assert message == "The file is larger than the 0.01 MB limit."
+    assert "big.png" not in dash_duo.find_element(f"#{ids.SAMPLE_SELECT}").text
+    assert dash_duo.get_logs() == []

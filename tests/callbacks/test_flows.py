@@ -198,3 +198,22 @@ def test_cb09_user_model_from_the_command_line() -> None:
         clear_user_model()
     with pytest.raises(ValueError):
         create_app(Config(user_model="tests.fixtures.mnist_net:conv1d_only"))
+
+
+def test_cb10_oversize_requests_are_refused_on_the_server() -> None:
+    app = create_app(Config(max_upload_mb=1, max_weights_mb=1))
+    http = DashHTTP(app)
+    too_big = data_url(b"\x89PNG" + bytes(2**20), "image/png")  # just over the 1 MB limit
+    values = {
+        "sample-select.value": "random",
+        "image-upload.contents": too_big,
+        "image-upload.filename": "huge.png",
+        "sample-select.options": [],
+    }
+    out = http.call("image-store.data", values, ["image-upload.contents"])
+    assert out["upload-status.children"] == "The file is larger than the 1 MB limit."
+    # a request beyond what any upload may need never reaches a callback
+    response = http.client.post(
+        "/_dash-update-component", data=b"x" * 3_000_000, content_type="application/json"
+    )
+    assert response.status_code == 413

@@ -95,11 +95,11 @@ def test_cap06_concurrent_threads_never_see_each_others_activations() -> None:
     """One shared model, 8 threads on different inputs and layers at once."""
     model = small_net()
     layers = ["0", "2", "4"]
-    inputs = [torch.randn(1, 3, 24, 24, generator=torch.Generator().manual_seed(i)) for i in range(8)]
+    inputs = [
+        torch.randn(1, 3, 24, 24, generator=torch.Generator().manual_seed(i)) for i in range(8)
+    ]
     with torch.no_grad():
-        expected = [
-            {name: model[: int(name) + 1](x)[0].numpy() for name in layers} for x in inputs
-        ]
+        expected = [{name: model[: int(name) + 1](x)[0].numpy() for name in layers} for x in inputs]
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
@@ -112,7 +112,7 @@ def test_cap06_concurrent_threads_never_see_each_others_activations() -> None:
                 assert set(got) == set(wanted)
                 for name in wanted:
                     np.testing.assert_allclose(got[name], expected[i][name], rtol=1e-5, atol=1e-5)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]

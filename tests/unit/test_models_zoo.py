@@ -11,11 +11,13 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from PIL import Image
 from torch import nn
 from torchvision.models import get_model_weights, list_models
 
+from dashboard.capture import capture_activations
 from dashboard.models import LoadedModel, zoo
 
 torch.set_num_threads(2)
@@ -107,16 +109,22 @@ def _check_layers_match_a_forward(loaded: LoadedModel) -> None:
         )
         assert layer.label.startswith(f"{layer.name} · Conv2d ")
     middle = loaded.conv_layers[len(loaded.conv_layers) // 2]
+    conv = module.get_submodule(middle.name)
     seen: list[torch.Tensor] = []
-    handle = module.get_submodule(middle.name).register_forward_hook(
-        lambda _m, _i, out: seen.append(out)
-    )
+    handle = conv.register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
     try:
         with torch.inference_mode():
             module(loaded.default_input())
     finally:
         handle.remove()
-    assert tuple(seen[0].shape) == (1, *middle.output_shape)
+    # ConvScope's capture equals torch's own convolution of that layer's input
+    want = F.conv2d(
+        seen[0], conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups
+    )[0]
+    got = capture_activations(module, loaded.default_input(), [middle.name])[middle.name]
+    assert got.shape == middle.output_shape == tuple(want.shape)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-4, atol=1e-5)
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in module.modules())
 
 
 def _check_preprocess(loaded: LoadedModel) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -12,6 +14,7 @@ torch.set_num_threads(2)
 # Tests never touch the network nor the developer's own hub cache.
 os.environ["CONVSCOPE_ALLOW_DOWNLOAD"] = "0"
 os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="convscope-torch-home-")
+atexit.register(shutil.rmtree, os.environ["TORCH_HOME"], ignore_errors=True)
 
 
 def pytest_setup_options():

@@ -14,7 +14,15 @@ from dashboard.figures.mosaic import (
     clean_float32,
     smallest_block_factor,
 )
-from dashboard.figures.style import GRAYS, MUTED, VIRIDIS, base_layout, fmt, image_axes
+from dashboard.figures.style import (
+    GRAYS,
+    MODEBAR_PX,
+    MUTED,
+    VIRIDIS,
+    base_layout,
+    fmt,
+    image_axes,
+)
 
 MAP_HOVER = "row %{y}, col %{x}<br>activation %{z:.4g}<extra></extra>"
 BLOCK_HOVER = (
@@ -126,8 +134,9 @@ def feature_detail(
     zlo, zhi = lo - pad, hi + pad
     heatmap = go.Heatmap(
         z=shown,
-        zmin=float(min(zlo, shown.min())),
-        zmax=float(max(zhi, shown.max())),
+        # Python floats: near the float32 limit, hi + pad would overflow as a float32
+        zmin=min(zlo, float(shown.min())),
+        zmax=max(zhi, float(shown.max())),
         colorscale=VIRIDIS,
         colorbar={
             "x": bar_x,
@@ -147,7 +156,7 @@ def feature_detail(
     layout = base_layout(
         " · ".join(parts),
         uirevision=f"detail:{layer}:{h}x{w}",
-        margin={"l": 36, "r": 8, "t": 36, "b": 40},
+        margin={"l": 36, "r": MODEBAR_PX, "t": 36, "b": 40},  # the image reaches the right edge
     )
     layout.update(xaxis=xaxis, yaxis=yaxis)
     if image is not None:

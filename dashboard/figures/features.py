@@ -8,12 +8,6 @@ from dataclasses import asdict
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.geometry import (
-    MAX_GRID_CELLS,
-    FeatureGeometry,
-    feature_geometry,
-    feature_outline,
-)
 from dashboard.figures.mosaic import (
     block_mean,
     checked_array,
@@ -28,6 +22,12 @@ from dashboard.figures.style import (
     base_layout,
     fmt,
     mosaic_axes,
+)
+from dashboard.figures.tiles import (
+    MAX_GRID_CELLS,
+    FeatureGeometry,
+    feature_geometry,
+    feature_outline,
 )
 
 logger = logging.getLogger(__name__)

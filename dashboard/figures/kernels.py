@@ -1,4 +1,10 @@
-"""Conv kernels as a paged diverging mosaic: rows = input channels, columns = outputs."""
+"""Conv kernels as a paged diverging mosaic: rows = input channels, columns = outputs.
+
+A page with few rows (a first layer: 3 inputs × 3×3) wraps its columns into bands stacked
+vertically, one empty row apart; a page with many rows (512 inputs × 3×3, 12 outputs)
+wraps its rows into blocks side by side, one empty column apart. Within every band and
+block, rows are still input channels and columns output channels.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +16,16 @@ import plotly.graph_objects as go
 from dashboard.figures.geometry import (
     MAX_KERNEL_CELLS,
     KernelPaging,
+    kernel_layout,
     kernel_outline,
     kernel_paging,
     page_range,
 )
-from dashboard.figures.mosaic import (
-    centred_uint8,
-    checked_array,
-    clean_float32,
-    grid_mosaic,
-)
-from dashboard.figures.overlay import grid_overlay
-from dashboard.figures.style import (
-    DIVERGING,
-    KERNEL_SEPARATOR,
-    base_layout,
-    mosaic_axes,
-)
+from dashboard.figures.kernel_axes import kernel_axes
+from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, wrap_mosaic
+from dashboard.figures.overlay import band_overlay, block_overlay
+from dashboard.figures.style import DIVERGING, KERNEL_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP, KernelLayout
 
 KERNEL_HOVER = (
     "out %{customdata[2]} · in %{customdata[1]}<br>"
@@ -34,23 +33,13 @@ KERNEL_HOVER = (
     "weight %{customdata[0]:.4g}"
 )
 NAN_NOTE = "<br>(NaN/Inf in this layer shown as 0)"
-NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000)
 AXES = "out_channels, in_channels, kh, kw"
-
-
-def _ticks(first: int, count: int, size: int, max_ticks: int) -> dict:
-    """Tick values at tile centres, thinned to round channel numbers."""
-    step = next((s for s in NICE_STEPS if count / s <= max_ticks), -(-count // max_ticks))
-    labels = [ch for ch in range(first, first + count) if ch % step == 0 or count == 1]
-    return {
-        "tickmode": "array",
-        "tickvals": [(ch - first) * size + (size - 1) / 2 for ch in labels],
-        "ticktext": [str(ch) for ch in labels],
-    }
+PADDING = (0.0, -1.0, -1.0, -1.0, -1.0)  # customdata of gap and tail cells: channel -1
 
 
 def _kernel_title(layer: str | None, p: KernelPaging, page: int, groups: int, n_bad: int) -> str:
     start, stop = page_range(p, page)
+    layout = kernel_layout(p, page)
     parts = [layer] if layer else []
     if p.pages > 1:
         parts.append(
@@ -59,12 +48,39 @@ def _kernel_title(layer: str | None, p: KernelPaging, page: int, groups: int, n_
     else:
         parts.append(f"{p.out_channels} output × {p.in_channels} input channels")
     parts.append(f"{p.kh}×{p.kw} kernels")
+    if layout.bands > 1:
+        parts.append(f"{layout.bands} bands of {layout.band_cols} outputs")
     if groups > 1:
         parts.append(f"groups {groups}")
     parts.append("red > 0 > blue, per tile")
     if n_bad:
         parts.append(f"{n_bad} NaN/Inf shown as 0")
     return " · ".join(parts)
+
+
+def _wrapped(grid: np.ndarray, layout: KernelLayout, fill: object) -> np.ndarray:
+    """(in, n, kh, kw, ...) tiles placed as `layout` says."""
+    return wrap_mosaic(
+        grid,
+        (layout.bands, layout.band_cols),
+        (layout.blocks, layout.block_inputs),
+        gaps=(BAND_GAP, BLOCK_GAP),
+        fill=fill,
+    )
+
+
+def _overlay(layout: KernelLayout) -> list[go.Scatter]:
+    """[separators] plus, when the page wraps, the cover over its gaps and tail."""
+    common = {"tile_h": layout.kh, "tile_w": layout.kw, "colour": KERNEL_SEPARATOR}
+    if layout.blocks > 1:
+        last_rows = layout.block_size(layout.blocks - 1)
+        return block_overlay(
+            layout.block_inputs, layout.blocks, last_rows, layout.outputs, gap=BLOCK_GAP, **common
+        )
+    last_cols = layout.outputs - (layout.bands - 1) * layout.band_cols
+    return band_overlay(
+        layout.inputs, layout.bands, layout.band_cols, last_cols, gap=BAND_GAP, **common
+    )
 
 
 def kernel_grid(
@@ -84,13 +100,20 @@ def kernel_grid(
         groups: the conv's groups; out must be divisible by it.
         max_cells: cell budget that decides how many output channels fit on a page; pass
             the same value to kernel_paging/page_of.
-        selected: output channel to outline (only when it is on this page).
+        selected: output channel to outline (in every input block; only when it is on
+            this page).
         layer: optional layer name for the title.
 
     Returns:
         Figure with data[0] = heatmap (z uint8, 128 = 0 weight; customdata float32
         (rows, cols, 5) = [raw weight, absolute input channel, output channel, kernel
-        row, kernel col]); layout.meta = {"grid": "kernel", **asdict(paging), "page"}.
+        row, kernel col]; gap and tail cells: channels -1), then the separators and, when
+        the page wraps, a cover over gaps and tail. layout.meta = {"grid": "kernel",
+        **asdict(paging), "page", "bands", "band_cols", "band_gap", "blocks",
+        "block_inputs", "block_gap"}: band b starts at row b * (block_inputs * kh +
+        band_gap) and holds channels start + b * band_cols + k; block q starts at column
+        q * (band_cols * kw + block_gap) and holds input channels q * block_inputs + i.
+        kernel_layout(*kernel_paging_from_meta(meta)) gives the same numbers.
 
     Raises:
         TypeError: weights are not real numbers.
@@ -116,11 +139,13 @@ def kernel_grid(
     cells[..., 2] = outs[None, :, None, None]
     cells[..., 3] = np.arange(kh, dtype=np.float32)[:, None]
     cells[..., 4] = np.arange(kw, dtype=np.float32)
-    z = grid_mosaic(centred_uint8(tiles, (2, 3), centre=127.5, half=127.5))
+    colour = centred_uint8(tiles, (2, 3), centre=127.5, half=127.5)
+    layout = kernel_layout(paging, page)
+    z = _wrapped(colour, layout, fill=128)
 
     heatmap = go.Heatmap(
         z=z,
-        customdata=grid_mosaic(cells),
+        customdata=_wrapped(cells, layout, fill=PADDING),
         zmin=0,
         zmax=255,
         colorscale=DIVERGING,
@@ -128,22 +153,31 @@ def kernel_grid(
         hovertemplate=KERNEL_HOVER + (NAN_NOTE if n_bad else "") + "<extra></extra>",
         name="kernels",
     )
-    overlay = grid_overlay(inp, n, kh, kw, colour=KERNEL_SEPARATOR)
     xaxis, yaxis = mosaic_axes(*z.shape)
-    xaxis.update(_ticks(start, n, kw, 24), ticks="", showticklabels=True)
-    yaxis.update(_ticks(0, inp, kh, 32), ticks="", showticklabels=True)
-    xaxis["title"] = {"text": "output channel", "standoff": 4}
-    within = " (within group)" if groups > 1 else ""
-    yaxis["title"] = {"text": f"input channel{within}", "standoff": 4}
-    layout = base_layout(
+    x_ticks, y_ticks, annotations, margin = kernel_axes(layout, start, groups)
+    xaxis.update(x_ticks)
+    yaxis.update(y_ticks)
+    figure_layout = base_layout(
         _kernel_title(layer, paging, page, groups, n_bad),
         uirevision=f"kernel:{out}x{inp}x{kh}x{kw}:{groups}:{page}",
-        margin={"l": 56, "r": 8, "t": 36, "b": 44},
+        margin=margin,
     )
-    layout.update(
+    figure_layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
         shapes=kernel_outline(paging, page, selected),
-        meta={"grid": "kernel", **asdict(paging), "page": page},
+        meta={
+            "grid": "kernel",
+            **asdict(paging),
+            "page": page,
+            "bands": layout.bands,
+            "band_cols": layout.band_cols,
+            "band_gap": BAND_GAP,
+            "blocks": layout.blocks,
+            "block_inputs": layout.block_inputs,
+            "block_gap": BLOCK_GAP,
+        },
     )
-    return go.Figure(data=[heatmap, *overlay], layout=layout)
+    if annotations:
+        figure_layout["annotations"] = annotations
+    return go.Figure(data=[heatmap, *_overlay(layout)], layout=figure_layout)

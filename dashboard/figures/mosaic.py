@@ -96,6 +96,64 @@ def grid_mosaic(grid: np.ndarray) -> np.ndarray:
     return grid.swapaxes(1, 2).reshape(r * h, c * w, *extra)
 
 
+def band_mosaic(
+    grid: np.ndarray, bands: int, band_cols: int, *, gap: int, fill: object = 0
+) -> np.ndarray:
+    """(R, N, h, w, *extra) tiles -> their N columns wrapped into bands stacked vertically.
+
+    Band b is the (R*h, band_cols*w) mosaic of columns b*band_cols ...; `gap` rows of `fill`
+    (a scalar or a value per `extra`) separate the bands and `fill` pads the last band's
+    tail. One band is exactly grid_mosaic(grid).
+    """
+    r = grid.shape[0]
+    return wrap_mosaic(grid, (bands, band_cols), (1, r), gaps=(gap, 0), fill=fill)
+
+
+def wrap_mosaic(
+    grid: np.ndarray,
+    bands: tuple[int, int],
+    blocks: tuple[int, int],
+    *,
+    gaps: tuple[int, int],
+    fill: object = 0,
+) -> np.ndarray:
+    """(R, N, h, w, *extra) tiles -> columns wrapped into bands, rows into blocks.
+
+    Args:
+        grid: R rows × N columns of h×w tiles, with optional trailing per-cell values.
+        bands: (bands, band_cols): band b holds columns b*band_cols ..., stacked vertically.
+        blocks: (blocks, block_rows): block q holds rows q*block_rows ..., side by side.
+        gaps: (rows between bands, columns between blocks), all `fill`.
+        fill: a scalar or a value per `extra`; also pads the last band's and block's tail.
+
+    Returns:
+        (bands*(block_rows*h + gap_r) - gap_r, blocks*(band_cols*w + gap_c) - gap_c, *extra)
+        array; one band and one block is exactly grid_mosaic(grid).
+    """
+    (n_bands, band_cols), (n_blocks, block_rows) = bands, blocks
+    if n_bands == n_blocks == 1:
+        return grid_mosaic(grid)
+    r, n, h, w, *extra = grid.shape
+    row_gap, col_gap = gaps
+    padded = grid
+    if (r, n) != (n_blocks * block_rows, n_bands * band_cols):
+        padded = np.empty((n_blocks * block_rows, n_bands * band_cols, h, w, *extra), grid.dtype)
+        padded[:r, :n] = grid
+        padded[r:] = fill
+        padded[:r, n:] = fill
+    # (blocks, rows, bands, cols, h, w, ...) -> (bands, rows, h, blocks, cols, w, ...)
+    tiles = padded.reshape(n_blocks, block_rows, n_bands, band_cols, h, w, *extra)
+    tiles = tiles.transpose(2, 1, 4, 0, 3, 5, *range(6, 6 + len(extra)))
+    tall, wide = block_rows * h, band_cols * w
+    out = np.empty((n_bands, tall + row_gap, n_blocks, wide + col_gap, *extra), grid.dtype)
+    out[:, :tall, :, :wide] = tiles.reshape(n_bands, tall, n_blocks, wide, *extra)
+    out[:, tall:] = fill
+    out[:, :, :, wide:] = fill
+    out = out.reshape(n_bands * (tall + row_gap), n_blocks * (wide + col_gap), *extra)
+    # no gap after the last band or block; contiguous, so plotly ships it as is
+    return np.ascontiguousarray(out[: out.shape[0] - row_gap, : out.shape[1] - col_gap])
+
+
 def tile_mosaic(tiles: np.ndarray, nrows: int, ncols: int, fill: object = 0) -> np.ndarray:
     """(N, h, w, *extra) tiles laid out row-major in an nrows×ncols grid.
 

@@ -7,11 +7,11 @@ from dataclasses import asdict
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.geometry import MAX_RGB_CELLS, feature_outline, kernel_rgb_geometry
 from dashboard.figures.kernels import AXES, NAN_NOTE
 from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, tile_mosaic
 from dashboard.figures.overlay import grid_overlay
 from dashboard.figures.style import FEATURE_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.tiles import MAX_RGB_CELLS, feature_outline, kernel_rgb_geometry
 
 RGB_HOVER = (
     "out %{customdata[3]}<br>kernel row %{customdata[4]}, col %{customdata[5]}<br>"

@@ -12,6 +12,7 @@ HALO = "white"
 HIGHLIGHT = "#111"
 FEATURE_SEPARATOR = "white"
 KERNEL_SEPARATOR = "rgba(70, 70, 70, 0.55)"
+MODEBAR_PX = 32  # right margin that keeps the vertical modebar off a plot reaching the edge
 
 
 def _stops(colours: list[str]) -> list[list[object]]:
@@ -43,6 +44,7 @@ def base_layout(title: str, *, uirevision: str, margin: dict | None = None) -> d
         "hoverlabel": {"bgcolor": "white", "bordercolor": "#999", "font": {"family": FONT}},
         "clickmode": "event",
         "dragmode": "zoom",
+        "modebar": {"orientation": "v"},  # down the right edge, clear of the left-aligned title
         "showlegend": False,
         "uirevision": uirevision,
     }

@@ -13,7 +13,7 @@ from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
 
 logger = logging.getLogger(__name__)
 
-TINYVGG_LABEL = "TinyVGG (trained, default)"
+TINYVGG_LABEL = "TinyVGG"
 CUSTOM_LABEL = "Custom conv 1→4 3×3"
 CUSTOM_SIZE = 28
 

@@ -15,6 +15,7 @@ from dashboard.figures import (
     feature_geometry,
     feature_geometry_from_meta,
     feature_grid,
+    kernel_at,
     kernel_grid,
     kernel_paging,
     kernel_paging_from_meta,
@@ -210,11 +211,11 @@ def test_fig10_kernel_pages_cover_every_output_channel_exactly_once() -> None:
 
 
 def test_fig11_kernel_title_and_ticks_say_which_part_is_shown() -> None:
-    weights = np.zeros((512, 512, 3, 3), dtype=np.float32)
-    fig = kernel_grid(weights, page=2, max_cells=65_536)
-    assert "output channels 28–41 of 512 (page 3/37)" in fig.layout.title.text
+    weights = np.zeros((200, 64, 3, 3), dtype=np.float32)
+    fig = kernel_grid(weights, page=2, max_cells=50 * 64 * 9)  # 50 per page: not wrapped
+    assert "output channels 100–149 of 200 (page 3/4)" in fig.layout.title.text
     xaxis, yaxis = wire(fig)["layout"]["xaxis"], wire(fig)["layout"]["yaxis"]
-    assert xaxis["ticktext"][0] == "28" and xaxis["tickvals"][0] == 1.0  # centre of tile 0
+    assert xaxis["ticktext"][0] == "100" and xaxis["tickvals"][0] == 1.0  # centre of tile 0
     assert len(yaxis["ticktext"]) <= 32 and yaxis["title"]["text"] == "input channel"
     assert xaxis["title"]["text"] == "output channel"
 
@@ -222,15 +223,22 @@ def test_fig11_kernel_title_and_ticks_say_which_part_is_shown() -> None:
 def test_fig12_grouped_and_depthwise_input_channels_are_absolute() -> None:
     weights = RNG.standard_normal((8, 2, 3, 3)).astype(np.float32)
     fig = kernel_grid(weights, groups=4)  # 2 outputs per group, 2 inputs each
+    paging, page = kernel_paging_from_meta(fig.layout.meta)
     _, _, cd = trace_arrays(fig)
-    for j in range(8):
-        for i in range(2):
-            assert (cd[i * 3 : i * 3 + 3, j * 3 : j * 3 + 3, 1] == (j // 2) * 2 + i).all()
+    found = 0
+    for row, col in np.ndindex(cd.shape[:2]):
+        at = kernel_at(paging, page, row, col)
+        if at is not None:  # (output channel, input channel within its group)
+            j, i = at
+            assert cd[row, col, 1] == (j // 2) * 2 + i and cd[row, col, 2] == j
+            found += 1
+    assert found == weights.size
     assert "within group" in fig.layout.yaxis.title.text
     depthwise = kernel_grid(RNG.standard_normal((6, 1, 3, 3)).astype(np.float32), groups=6)
     _, z, cd = trace_arrays(depthwise)
-    assert z.shape == (3, 18)
-    assert cd[0, ::3, 1].tolist() == list(range(6)) == cd[0, ::3, 2].tolist()
+    assert z.shape == (3 + 1 + 3, 9)  # 2 bands of 3 outputs, one gap row apart
+    assert cd[0, ::3, 1].tolist() == [0, 1, 2] == cd[0, ::3, 2].tolist()
+    assert cd[4, ::3, 1].tolist() == [3, 4, 5] == cd[4, ::3, 2].tolist()
     with pytest.raises(ValueError, match="groups"):
         kernel_grid(weights, groups=3)
 

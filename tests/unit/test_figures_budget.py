@@ -48,7 +48,21 @@ def test_bud01_feature_grid_json_and_time(shape: tuple[int, int, int], scale: st
     assert seconds < MAX_SECONDS
 
 
-@pytest.mark.parametrize("shape", [(64, 3, 3, 3), (64, 64, 3, 3), (512, 512, 3, 3)])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (16, 3, 3, 3),
+        (64, 3, 3, 3),
+        (64, 64, 3, 3),
+        (512, 512, 3, 3),  # 8 input blocks (the last page: 10), gap columns in the budget
+        (256, 256, 3, 3),
+        (512, 256, 3, 3),
+        (2048, 512, 1, 1),
+        (1024, 1024, 1, 1),
+        (2048, 3, 3, 3),  # a full page wrapped into bands: gap rows count against the budget
+        (8192, 1, 3, 3),  # depthwise: the most gap rows per weight
+    ],
+)
 def test_bud02_kernel_grid_every_page_size(shape: tuple[int, int, int, int]) -> None:
     weights = RNG.standard_normal(shape).astype(np.float32)
     paging = kernel_paging(shape)

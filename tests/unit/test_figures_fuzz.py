@@ -15,7 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dashboard.figures import feature_detail, feature_grid, kernel_grid, kernel_rgb_grid
+from dashboard.figures import (
+    feature_detail,
+    feature_grid,
+    kernel_at,
+    kernel_grid,
+    kernel_outline,
+    kernel_paging,
+    kernel_rgb_grid,
+    page_range,
+)
 
 # When an example fails, hypothesis pretty-prints it with black, whose mypy_extensions import
 # warns; with warnings-as-errors that would hide the real failure behind an INTERNALERROR.
@@ -114,3 +123,39 @@ IMAGES = st.one_of(
 def test_fuz04_feature_detail(fmap: np.ndarray, image: np.ndarray | None) -> None:
     fig = feature_detail(fmap, channel=0, layer="fuzz", image=image, max_side=4)
     assert_strict_finite_json(fig)
+
+
+@FUZZ
+@given(
+    # up to 24 inputs: tall pages wrap into input blocks, with tails
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 24), st.integers(1, 4), st.integers(1, 4)),
+    max_cells=st.integers(1, 3000),
+    data=st.data(),
+)
+def test_fuz05_kernel_bands_blocks_cells_clicks_and_outlines_agree(
+    shape: tuple[int, int, int, int], max_cells: int, data: st.DataObject
+) -> None:
+    weights = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)  # all distinct
+    paging = kernel_paging(shape, max_cells)
+    page = data.draw(st.integers(0, paging.pages - 1), label="page")
+    fig = kernel_grid(weights, page=page, max_cells=max_cells)
+    cd = np.asarray(fig.data[0].customdata)
+    start, stop = page_range(paging, page)
+    real = cd[..., 2] >= 0
+    o, i, r, c = (cd[real][:, k].astype(int) for k in range(1, 5))
+    assert real.sum() == weights[start:stop].size
+    np.testing.assert_array_equal(cd[real][:, 0], weights[i, o, r, c])
+    for row, col in np.ndindex(cd.shape[:2]):
+        expected = (int(cd[row, col, 2]), int(cd[row, col, 1])) if real[row, col] else None
+        assert kernel_at(paging, page, row, col) == expected
+    rows, cols = np.indices(cd.shape[:2])
+    for channel in range(start, stop):
+        shapes = kernel_outline(paging, page, channel)
+        cores = shapes[len(shapes) // 2 :]  # halos first, then one dark core per input block
+        assert len(cores) == fig.layout.meta["blocks"]
+        inside = np.zeros(cd.shape[:2], dtype=int)
+        for s in cores:
+            inside += (s["x0"] < cols) & (cols < s["x1"]) & (s["y0"] < rows) & (rows < s["y1"])
+        assert inside.max() == 1  # the blocks' outlines never overlap
+        assert (cd[..., 2][inside == 1] == channel).all()
+        assert inside.sum() == (cd[..., 2] == channel).sum() == np.prod(shape[1:])

@@ -14,6 +14,8 @@ from dashboard.figures import (
     feature_geometry,
     feature_outline,
     kernel_at,
+    kernel_bands,
+    kernel_layout,
     kernel_outline,
     kernel_paging,
     page_of,
@@ -21,6 +23,7 @@ from dashboard.figures import (
     point_customdata,
 )
 from dashboard.figures.mosaic import (
+    band_mosaic,
     block_mean,
     centred_uint8,
     clean_float32,
@@ -28,7 +31,8 @@ from dashboard.figures.mosaic import (
     minmax_uint8,
     tile_mosaic,
 )
-from dashboard.figures.overlay import separator_path
+from dashboard.figures.overlay import band_separator_path, separator_path
+from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP
 
 RNG = np.random.default_rng(1234)
 
@@ -155,7 +159,10 @@ def test_mos11_feature_outline_surrounds_exactly_one_tile() -> None:
 
 
 @pytest.mark.parametrize("max_cells", [1, 100, 4608, 57_344, 65_536, 10**7])
-@pytest.mark.parametrize("shape", [(512, 512, 3, 3), (64, 3, 3, 3), (7, 5, 2, 3), (1, 1, 1, 1)])
+@pytest.mark.parametrize(
+    "shape",
+    [(512, 512, 3, 3), (64, 3, 3, 3), (7, 5, 2, 3), (1, 1, 1, 1), (8192, 1, 3, 3), (3000, 3, 1, 1)],
+)
 def test_mos12_kernel_paging_covers_every_channel_once(
     shape: tuple[int, int, int, int], max_cells: int
 ) -> None:
@@ -163,26 +170,36 @@ def test_mos12_kernel_paging_covers_every_channel_once(
     seen = [ch for page in range(p.pages) for ch in range(*page_range(p, page))]
     assert seen == list(range(shape[0]))
     assert all(page_of(p, ch) == ch // p.per_page for ch in (0, shape[0] - 1))
-    if p.per_page > 1:
-        assert p.per_page * shape[1] * shape[2] * shape[3] <= max_cells
+    if p.per_page > 1:  # every page fits, gap rows between bands and columns between blocks
+        for page in {0, 1, p.pages - 1} & set(range(p.pages)):
+            layout = kernel_layout(p, page)
+            bands, cols = kernel_bands(p, page)
+            assert (layout.bands, layout.band_cols) == (bands, cols)
+            assert bands == 1 or layout.blocks == 1  # never both
+            assert layout.blocks * layout.block_inputs >= shape[1]
+            rows = bands * layout.block_inputs * shape[2] + (bands - 1) * BAND_GAP
+            width = layout.blocks * cols * shape[3] + (layout.blocks - 1) * BLOCK_GAP
+            assert layout.shape == (rows, width) and rows * width <= max_cells
 
 
 def test_mos13_kernel_paging_matches_the_issue_example() -> None:
+    # The issue's 14 per page (37 pages) predates input blocks: 14 columns in 7 blocks
+    # need 222 × 300 cells with their gap columns, over the 65,536 budget; 13 fit in 8.
     p = kernel_paging((512, 512, 3, 3), MAX_GRID_CELLS)
-    assert (p.per_page, p.pages) == (14, 37)
-    assert page_range(p, 2) == (28, 42)
+    assert (p.per_page, p.pages) == (13, 40)
+    assert page_range(p, 2) == (26, 39)
     with pytest.raises(ValueError, match="512"):
         page_of(p, 512)
 
 
 def test_mos14_kernel_at_and_outline_agree() -> None:
-    p = kernel_paging((10, 4, 3, 2), 4 * 3 * 2 * 3)  # 3 output channels per page
+    p = kernel_paging((10, 2, 3, 2), 2 * 3 * 2 * 3)  # 3 output channels per page, no wrap
     assert p.per_page == 3 and p.pages == 4
-    assert kernel_at(p, 1, row=7, col=3) == (4, 2)
+    assert kernel_at(p, 1, row=4, col=3) == (4, 1)
     assert kernel_at(p, 3, row=0, col=2) is None  # page 3 has only channel 9
     shapes = kernel_outline(p, 1, 5)
     s = shapes[-1]
-    assert (s["x0"], s["x1"], s["y0"], s["y1"]) == (3.5, 5.5, -0.5, 11.5)
+    assert len(shapes) == 2 and (s["x0"], s["x1"], s["y0"], s["y1"]) == (3.5, 5.5, -0.5, 5.5)
     assert kernel_at(p, 1, row=0, col=(s["x0"] + s["x1"]) / 2)[0] == 5
     assert kernel_outline(p, 0, 5) == [] and kernel_outline(p, 1, None) == []
 
@@ -227,3 +244,25 @@ def test_mos16_separator_path_draws_exactly_the_tile_edges(
             b = (int(c0 + (c1 - c0) * (s + 1) / steps), int(r0 + (r1 - r0) * (s + 1) / steps))
             walked.add(tuple(sorted((a, b))))
     assert walked == tile_edges(nrows, ncols, count)
+
+
+def test_mos17_band_mosaic_wraps_columns_into_bands_with_gap_rows() -> None:
+    grid = RNG.standard_normal((2, 5, 3, 2, 4))  # 2 rows × 5 columns of 3×2 tiles, 4 extras
+    mosaic = band_mosaic(grid, 2, 3, gap=1, fill=(7, -1, -1, -1))
+    assert mosaic.shape == (2 * 6 + 1, 3 * 2, 4)
+    for row, col in np.ndindex(2, 5):
+        band, k = divmod(col, 3)
+        top, left = band * 7 + row * 3, k * 2
+        np.testing.assert_array_equal(mosaic[top : top + 3, left : left + 2], grid[row, col])
+    assert (mosaic[6] == [7, -1, -1, -1]).all()  # the gap row
+    assert (mosaic[7:, 4:] == [7, -1, -1, -1]).all()  # the last band's empty column
+    one = band_mosaic(grid[..., 0], 1, 5, gap=1)
+    np.testing.assert_array_equal(one, grid[..., 0].transpose(0, 2, 1, 3).reshape(6, 10))
+
+
+def test_mos18_one_band_separators_equal_the_plain_grid() -> None:
+    xs, ys = band_separator_path(4, 1, 6, 6, 3, 2, BAND_GAP)
+    plain = separator_path(4, 6, 3, 2)
+    np.testing.assert_array_equal(xs, plain[0])
+    np.testing.assert_array_equal(ys, plain[1])
+    assert xs.dtype == ys.dtype == np.float32

@@ -112,7 +112,7 @@ def test_pre05_tinyvgg_uses_the_shipped_weights() -> None:
     saved = load_file(str(tinyvgg.WEIGHTS_PATH))
     for key, value in loaded.module.state_dict().items():
         assert torch.equal(value, saved[key]), key
-    assert loaded.label == "TinyVGG (trained, default)"
+    assert loaded.label == "TinyVGG"
 
 
 def test_pre06_tinyvgg_loads_trained_weights_from_a_file(monkeypatch, tmp_path) -> None:

@@ -60,7 +60,7 @@ def test_reg01_available_models_order_and_labels(cache) -> None:
     names = [name for name, _label in models]
     assert names == ["tinyvgg", "custom", *ZOO_ORDER]
     labels = dict(models)
-    assert labels["tinyvgg"] == "TinyVGG (trained, default)"
+    assert labels["tinyvgg"] == "TinyVGG"
     assert labels["custom"] == "Custom conv 1→4 3×3"
     assert labels["vgg16"] == "VGG16"
     assert labels["resnet18"] == "ResNet-18"

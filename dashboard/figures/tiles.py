@@ -1,0 +1,85 @@
+"""Row-major tile mosaics (feature maps, RGB kernels): layout, click -> channel, outline.
+
+Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
+(x=c, y=r) and spans ±0.5, which is exactly what plotly reports as clickData x/y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from dashboard.figures.geometry import cell_index, positive_shape
+from dashboard.figures.mosaic import grid_shape, smallest_block_factor
+from dashboard.figures.style import outline_rects
+
+MAX_GRID_CELLS = 65_536  # cells of one overview mosaic; keeps a grid response ~1.5 MB worst case
+# Measured JSON per cell (base64, and plotly's to_json escapes each "/" as "\u002f", which
+# base64 of float32 data is rich in): feature ~23 B (uint8 + 4 float32), RGB kernel ~41 B
+# (3 uint8 + 6 float32); kernel grids: geometry.MAX_KERNEL_CELLS.
+MAX_RGB_CELLS = 32_768  # <= ~1.3 MB
+
+
+@dataclass(frozen=True)
+class FeatureGeometry:
+    """Where tile i sits in a row-major mosaic (feature maps, RGB kernels)."""
+
+    channels: int
+    ncols: int
+    nrows: int
+    tile_h: int
+    tile_w: int
+    factor: int  # block size of the overview downsampling (1 = full resolution)
+
+
+def feature_geometry(
+    shape: tuple[int, int, int], max_cells: int = MAX_GRID_CELLS
+) -> FeatureGeometry:
+    """Near-square layout of C tiles, block-downsampled by the smallest factor that fits.
+
+    If even 1×1 tiles exceed `max_cells` (more channels than cells), the factor stops at
+    max(H, W) and the mosaic has one cell per channel.
+    """
+    channels, h, w = positive_shape(shape, "shape", 3)
+    nrows, ncols = grid_shape(channels)
+    factor = smallest_block_factor(h, w, max_cells / (nrows * ncols))
+    return FeatureGeometry(channels, ncols, nrows, -(-h // factor), -(-w // factor), factor)
+
+
+def kernel_rgb_geometry(
+    shape: tuple[int, int, int, int], max_cells: int = MAX_RGB_CELLS
+) -> FeatureGeometry:
+    """Layout of RGB kernel tiles (one per output channel, full resolution).
+
+    `channels` is how many output channels fit in `max_cells` (the first ones).
+    """
+    out, _, kh, kw = positive_shape(shape, "weight shape", 4)
+    shown = out
+    nrows, ncols = grid_shape(shown)
+    while shown > 1 and nrows * ncols * kh * kw > max_cells:
+        shown = max(1, min(shown - 1, int(shown * max_cells / (nrows * ncols * kh * kw))))
+        nrows, ncols = grid_shape(shown)
+    return FeatureGeometry(shown, ncols, nrows, kh, kw, 1)
+
+
+def channel_at(geometry: FeatureGeometry, row: float, col: float) -> int | None:
+    """Channel of the tile under mosaic cell (row, col), e.g. clickData y/x; None off-tile."""
+    r, c = cell_index(row), cell_index(col)
+    g = geometry
+    if r is None or c is None or not (0 <= r < g.nrows * g.tile_h and 0 <= c < g.ncols * g.tile_w):
+        return None
+    channel = (r // g.tile_h) * g.ncols + c // g.tile_w
+    return channel if channel < g.channels else None
+
+
+def feature_outline(geometry: FeatureGeometry, channel: int | None) -> list[dict]:
+    """layout.shapes outlining tile `channel` (halo + core rect); [] when None/out of range."""
+    if channel is None or not 0 <= channel < geometry.channels:
+        return []
+    tr, tc = divmod(int(channel), geometry.ncols)
+    x0, y0 = tc * geometry.tile_w - 0.5, tr * geometry.tile_h - 0.5
+    return outline_rects(x0, x0 + geometry.tile_w, y0, y0 + geometry.tile_h)
+
+
+def feature_geometry_from_meta(meta: dict) -> FeatureGeometry:
+    """The FeatureGeometry stored in a feature or RGB-kernel figure's layout.meta."""
+    return FeatureGeometry(**{f.name: int(meta[f.name]) for f in fields(FeatureGeometry)})

@@ -72,6 +72,8 @@ def load_trained(path: Path = WEIGHTS_PATH) -> TinyVGG:
             "run `python -m dashboard.training` to make them."
         )
     state = load_file(str(path))
-    model = TinyVGG(num_classes=state["classifier.1.weight"].shape[0])
+    model = TinyVGG(
+        num_classes=state["classifier.1.weight"].shape[0], width=state["block1.0.weight"].shape[0]
+    )
     model.load_state_dict(state)
     return model.eval()

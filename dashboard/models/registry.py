@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 from cachetools import LRUCache
+from torch import nn
 
 from dashboard.models import presets, zoo
 from dashboard.models.loaded import LoadedModel
@@ -24,6 +25,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "tinyvgg"
 USER_MODEL = "user"
 Builder = Callable[..., LoadedModel]  # builder(allow_download=...) -> LoadedModel
+# What register_forward_hook writes to (torch 2.x); capture only uses forward hooks.
+_FORWARD_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called",
+)
 
 # name -> (label, builder), in dropdown order.
 SPECS: dict[str, tuple[str, Builder]] = {
@@ -99,15 +106,17 @@ class ModelCache:
 
 
 def _maxsize_from_env() -> int:
-    raw = os.environ.get("CONVSCOPE_MODEL_CACHE", "3")
+    raw = os.environ.get("CONVSCOPE_MODEL_CACHE", "4")
     try:
         return max(1, int(raw))
     except ValueError:
-        logger.warning("CONVSCOPE_MODEL_CACHE=%r is not a number; using 3", raw)
-        return 3
+        logger.warning("CONVSCOPE_MODEL_CACHE=%r is not a number; using 4", raw)
+        return 4
 
 
 CACHE = ModelCache(_maxsize_from_env())
+# Uploaded weights get their own slots so base models switching in and out never evict them.
+UPLOADS = ModelCache(2)
 _user_model: LoadedModel | None = None
 
 
@@ -158,6 +167,21 @@ def get_model(name: str, *, allow_download: bool = False) -> LoadedModel:
     return CACHE.get_or_build(name, lambda: builder(allow_download=allow_download), stale)
 
 
+def copy_without_hooks(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` without its forward hooks (pre-hooks, e.g. weight_norm, stay).
+
+    A capture may have hooks on the shared module while this runs; through deepcopy's memo
+    the copy gets fresh empty dicts, so the live hook dicts are never read.
+    """
+    memo: dict[int, object] = {}
+    for sub in module.modules():
+        for name in _FORWARD_HOOK_DICTS:
+            hooks = getattr(sub, name, None)
+            if isinstance(hooks, dict):
+                memo[id(hooks)] = type(hooks)()
+    return copy.deepcopy(module, memo)
+
+
 def with_uploaded_weights(name: str, data: bytes, filename: str) -> LoadedModel:
     """Model `name`'s architecture with uploaded weights (safetensors or a weights-only .pt).
 
@@ -176,7 +200,7 @@ def with_uploaded_weights(name: str, data: bytes, filename: str) -> LoadedModel:
             pretrained = not base.key.endswith(":random")
             module = zoo.load_into_architecture(name, state, filename, pretrained=pretrained)
         else:
-            module = load_checked(copy.deepcopy(base.module), state, filename, base.label)
+            module = load_checked(copy_without_hooks(base.module), state, filename, base.label)
         module = freeze(module)
         return dataclasses.replace(
             base,
@@ -187,7 +211,7 @@ def with_uploaded_weights(name: str, data: bytes, filename: str) -> LoadedModel:
             upgradable=None,
         )
 
-    return CACHE.get_or_build(key, build)
+    return UPLOADS.get_or_build(key, build)
 
 
 def uploaded_model(key: str) -> LoadedModel:
@@ -196,7 +220,7 @@ def uploaded_model(key: str) -> LoadedModel:
     Raises:
         ValueError: it has been evicted (the page asks for the upload again).
     """
-    model = CACHE.peek(key) if ":upload:" in key else None
+    model = UPLOADS.peek(key) if ":upload:" in key else None
     if model is None:
         raise ValueError(
             "Your uploaded weights are no longer held by the server; please upload them again."
@@ -206,7 +230,7 @@ def uploaded_model(key: str) -> LoadedModel:
 
 def cached_models() -> list[LoadedModel]:
     """The models currently held by the process-wide cache (and the user's model)."""
-    models = CACHE.values()
+    models = CACHE.values() + UPLOADS.values()
     return models if _user_model is None else [*models, _user_model]
 
 
@@ -216,5 +240,6 @@ def download_status(name: str) -> tuple[int, int | None] | None:
 
 
 def clear_cache() -> None:
-    """Forget every cached model (the registered user model stays)."""
+    """Forget every cached model and upload (the registered user model stays)."""
     CACHE.clear()
+    UPLOADS.clear()

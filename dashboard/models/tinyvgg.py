@@ -72,8 +72,13 @@ def load_trained(path: Path = WEIGHTS_PATH) -> TinyVGG:
             "run `python -m dashboard.training` to make them."
         )
     state = load_file(str(path))
-    model = TinyVGG(
-        num_classes=state["classifier.1.weight"].shape[0], width=state["block1.0.weight"].shape[0]
-    )
-    model.load_state_dict(state)
+    # On the meta device: no random init. Module constructors draw from the global RNG,
+    # and a draw here would interleave with a concurrent seeded build (the custom model,
+    # random zoo models) in another request thread and change its weights.
+    with torch.device("meta"):
+        model = TinyVGG(
+            num_classes=state["classifier.1.weight"].shape[0],
+            width=state["block1.0.weight"].shape[0],
+        )
+    model.load_state_dict(state, assign=True)  # strict: a missing key still raises
     return model.eval()

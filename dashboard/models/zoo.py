@@ -91,7 +91,9 @@ def load_into_architecture(
             module = architecture(name, pretrained=pretrained)
         assign = True
     except (NotImplementedError, RuntimeError):  # builders that compute with tensors (RegNet)
-        module, assign = architecture(name, pretrained=pretrained), False
+        # seeded: a random init must not interleave with another thread's seeded build
+        module = seeded(lambda: architecture(name, pretrained=pretrained))
+        assign = False
     return load_checked(module, state, source, ZOO_LABELS[name], assign=assign)
 
 

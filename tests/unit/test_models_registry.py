@@ -155,9 +155,9 @@ def test_reg07_env_sets_cache_size(monkeypatch) -> None:
     monkeypatch.setenv("CONVSCOPE_MODEL_CACHE", "5")
     assert registry._maxsize_from_env() == 5
     monkeypatch.setenv("CONVSCOPE_MODEL_CACHE", "lots")
-    assert registry._maxsize_from_env() == 3
+    assert registry._maxsize_from_env() == 4
     monkeypatch.delenv("CONVSCOPE_MODEL_CACHE")
-    assert registry._maxsize_from_env() == 3
+    assert registry._maxsize_from_env() == 4
 
 
 def test_reg08_get_model_custom_and_user_registration(cache) -> None:
@@ -171,3 +171,48 @@ def test_reg08_get_model_custom_and_user_registration(cache) -> None:
     registry.clear_cache()
     assert cache.cached_keys() == []
     assert get_model("user") is user
+
+
+def test_reg_race01_custom_kernels_survive_a_concurrent_trained_load(tmp_path) -> None:
+    """Loading TinyVGG in one thread must not shift the seeded custom kernels in another."""
+    import threading
+
+    from safetensors.torch import save_file
+
+    from dashboard.models import presets, tinyvgg
+    from dashboard.models.seeding import seeded
+
+    path = tmp_path / "tinyvgg.safetensors"
+    save_file(seeded(tinyvgg.TinyVGG, seed=1).state_dict(), str(path))
+    want = seeded(presets.custom_module)[0].weight.detach().clone()
+    stop = threading.Event()
+
+    def load_repeatedly() -> None:
+        while not stop.is_set():
+            tinyvgg.load_trained(path)
+
+    loader = threading.Thread(target=load_repeatedly)
+    loader.start()
+    try:
+        built = [seeded(presets.custom_module)[0].weight.detach() for _ in range(300)]
+    finally:
+        stop.set()
+        loader.join()
+    assert all(torch.equal(w, want) for w in built)
+
+
+def test_reg_hooks01_uploaded_copy_never_inherits_a_live_capture_hook() -> None:
+    from safetensors.torch import save
+
+    from dashboard.models import get_model, with_uploaded_weights
+
+    base = get_model("custom")
+    conv = base.module.get_submodule("0")
+    handle = conv.register_forward_hook(lambda *_: None)  # as if a capture were running
+    try:
+        state = {k: v.clone() + 1 for k, v in base.module.state_dict().items()}
+        uploaded = with_uploaded_weights("custom", save(state), "plus-one.safetensors")
+    finally:
+        handle.remove()
+    assert all(not m._forward_hooks for m in uploaded.module.modules())
+    assert torch.equal(uploaded.module.get_submodule("0").weight, state["0.weight"])

@@ -18,9 +18,11 @@ torch.set_num_threads(2)
 
 @pytest.fixture(autouse=True)
 def cache(monkeypatch: pytest.MonkeyPatch) -> registry.ModelCache:
-    fresh = registry.ModelCache(maxsize=3)
-    monkeypatch.setattr(registry, "CACHE", fresh)
-    return fresh
+    """Fresh model caches; returns the one uploads live in."""
+    monkeypatch.setattr(registry, "CACHE", registry.ModelCache(maxsize=3))
+    uploads = registry.ModelCache(maxsize=2)
+    monkeypatch.setattr(registry, "UPLOADS", uploads)
+    return uploads
 
 
 def _custom_state(seed: int = 7) -> dict[str, torch.Tensor]:

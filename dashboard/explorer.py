@@ -7,6 +7,7 @@ results into the page. Tests drive the same object directly.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from cachetools import LRUCache
 
 from dashboard import figures
 from dashboard.capture import ActivationCache, capture_activations
@@ -64,6 +66,12 @@ class Explorer:
         # One pass at a time, using every torch thread; a request stops waiting after
         # request_timeout_s while its pass finishes and lands in the cache for the next try.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convscope-infer")
+        # Kernels and the displayed input never change for a (model key, layer/image): keep
+        # the serialised kernel pages (<= ~1.8 MB each) and display arrays instead of
+        # rebuilding them on every layer switch and click.
+        self._kernel_pages: LRUCache = LRUCache(maxsize=16)
+        self._displays: LRUCache = LRUCache(maxsize=32)
+        self._memo_lock = threading.Lock()
 
     def model(self, name: str, weights: dict | None = None) -> LoadedModel:
         """Model ``name``, with the session's uploaded weights when they are for it."""
@@ -116,7 +124,7 @@ class Explorer:
         channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
         return model, layer, maps, replace(view, channel=channel)
 
-    def kernel_figure(self, view: View) -> go.Figure:
+    def kernel_figure(self, view: View) -> go.Figure | dict:
         """The kernel grid (the page holding the selected channel), or the RGB view."""
         model, layer = self._resolve(view)
         weights = self.kernel_weights(model, layer)
@@ -124,13 +132,28 @@ class Explorer:
         if view.kernel_view == "rgb" and weights.shape[1] == 3:
             return figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
         paging = figures.kernel_paging(weights.shape)
-        return figures.kernel_grid(
-            weights,
-            page=figures.page_of(paging, channel),
-            groups=layer.groups,
-            selected=channel,
-            layer=layer.name,
-        )
+        page = figures.page_of(paging, channel)
+        key = (model.key, layer.name, page)
+        with self._memo_lock:
+            grid = self._kernel_pages.get(key)
+        if grid is None:
+            figure = figures.kernel_grid(weights, page=page, groups=layer.groups, layer=layer.name)
+            grid = figure.to_plotly_json()
+            with self._memo_lock:
+                self._kernel_pages[key] = grid
+        outline = figures.kernel_outline(paging, page, channel)
+        return {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
+
+    def display_image(self, model: LoadedModel, image_key: str) -> np.ndarray:
+        """The preprocessed input as the model saw it, for showing beside the maps."""
+        key = (model.key, image_key)
+        with self._memo_lock:
+            shown = self._displays.get(key)
+        if shown is None:
+            shown = model.to_display(self.input_tensor(model, image_key))
+            with self._memo_lock:
+                self._displays[key] = shown
+        return shown
 
     def has_rgb_kernels(self, view: View) -> bool:
         """Whether the layer reads 3 channels, so its kernels can be drawn as RGB tiles."""
@@ -153,7 +176,7 @@ class Explorer:
             maps[view.channel],
             channel=view.channel,
             layer=layer.name,
-            image=model.to_display(self.input_tensor(model, view.image)),
+            image=self.display_image(model, view.image),
         )
 
     def _weights_paging(self, model: LoadedModel, layer: ConvLayer) -> figures.KernelPaging:

@@ -1,0 +1,1 @@
+"""ConvScope's performance benchmark on VGG16: ``python -m bench`` (see bench.__main__)."""

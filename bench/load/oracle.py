@@ -7,7 +7,6 @@ figures the server sent (plotly typed arrays) are decoded and compared value by 
 
 from __future__ import annotations
 
-import base64
 import copy
 import io
 import threading
@@ -20,16 +19,8 @@ import torch
 from PIL import Image
 
 from bench.load.options import SAMPLES
+from dashboard.figures.typed import decode_typed
 from dashboard.models import get_model
-
-
-def decode_typed(spec: object) -> np.ndarray:
-    """A plotly typed array {dtype, bdata, shape} (base64, little-endian) or a list, as numpy."""
-    if not isinstance(spec, dict):
-        return np.asarray(spec)
-    flat = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype("<" + spec["dtype"]))
-    shape = spec.get("shape")
-    return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import asdict
 
@@ -22,17 +21,12 @@ from dashboard.figures import (
     kernel_rgb_grid,
     message_figure,
 )
+from dashboard.figures.typed import decode_typed
 
 RNG = np.random.default_rng(20240607)
 
 
-def decode(spec: object) -> np.ndarray:
-    """A plotly typed-array spec {dtype, bdata, shape} (or a plain list) as numpy."""
-    if not isinstance(spec, dict):
-        return np.asarray(spec)
-    flat = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype("<" + spec["dtype"]))
-    shape = spec.get("shape")
-    return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
+decode = decode_typed
 
 
 def wire(fig) -> dict:

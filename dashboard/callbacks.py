@@ -131,7 +131,8 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         try:
             figure = explorer.kernel_figure(view)
             rgb = explorer.has_rgb_kernels(view)
-            single_page = kernel_view == "rgb" or explorer.kernel_pages(view) == 1
+            # a layer without 3 input channels falls back to the per-channel grid
+            single_page = (rgb and kernel_view == "rgb") or explorer.kernel_pages(view) == 1
         except Exception as exc:
             return figures.message_figure(user_message(exc)), no_update, True
         return figure, kernel_view_options(rgb), single_page

@@ -220,3 +220,16 @@ def test_cb10_oversize_requests_are_refused_on_the_server() -> None:
         "/_dash-update-component", data=b"x" * 3_000_000, content_type="application/json"
     )
     assert response.status_code == 413
+
+
+def test_cb11_rgb_view_only_where_a_layer_reads_rgb(http: DashHTTP) -> None:
+    rgb = {**view("tinyvgg", "block1.0"), "kernel-view.value": "rgb"}
+    out = http.call("kernel-grid.figure", rgb, ["kernel-view.value"])
+    assert out["kernel-grid.figure"]["data"][0]["type"] == "image"
+    assert not out["kernel-view.options"][1]["disabled"]
+    # a 512-input layer falls back to the paged per-channel grid, pager shown
+    deep = {**view("vgg16", "features.28"), "kernel-view.value": "rgb"}
+    out = http.call("kernel-grid.figure", deep, [LAYER])
+    assert out["kernel-grid.figure"]["data"][0]["type"] == "heatmap"
+    assert out["kernel-view.options"][1]["disabled"] is True
+    assert out["kernel-pager.hidden"] is False

@@ -17,7 +17,7 @@ from dashboard.figures import (
     page_range,
 )
 from dashboard.figures.wrapping import BAND_ASPECT, BAND_GAP, BAND_MIN_GAIN, band_layout
-from tests.unit.test_figures import decode, trace_arrays, wire
+from tests.unit.test_figures import decode, trace_arrays, walked_edges, wire
 
 RNG = np.random.default_rng(20240611)
 
@@ -178,15 +178,7 @@ def test_ban08_separators_draw_the_band_tiles_and_cross_gaps_only_under_the_cove
         for b in range(3)
         for y in range(BAND_GAP)
     }
-    walked = set()
-    points = list(zip((xs + 0.5).tolist(), (ys + 0.5).tolist(), strict=True))
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        assert x0 == x1 or y0 == y1, "diagonal stroke"
-        for s in range(int(abs(x1 - x0) + abs(y1 - y0))):
-            step = (np.sign(x1 - x0), np.sign(y1 - y0))
-            a = (int(x0 + step[0] * s), int(y0 + step[1] * s))
-            b = (a[0] + int(step[0]), a[1] + int(step[1]))
-            walked.add(tuple(sorted((a, b))))
+    walked = walked_edges(xs, ys)
     assert walked == expected | gaps  # moves between bands run down the gaps' left edge
     rects = loops(fig["data"][2])
     assert all(covered(rects, (a[1] + b[1]) / 2 - 0.5, a[0] - 0.5) for a, b in gaps)

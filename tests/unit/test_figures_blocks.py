@@ -24,7 +24,7 @@ from dashboard.figures.wrapping import (
     BLOCK_GAP,
     wrap_layout,
 )
-from tests.unit.test_figures import decode, trace_arrays, wire
+from tests.unit.test_figures import decode, trace_arrays, walked_edges, wire
 from tests.unit.test_figures_bands import covered, loops
 
 RNG = np.random.default_rng(20240612)
@@ -270,15 +270,7 @@ def test_blk08_separators_draw_the_block_tiles_and_cross_gaps_only_under_the_cov
         for b in range(blocks - 1)
         for x in range(b * pitch + 10, (b + 1) * pitch)
     }
-    walked = set()
-    points = list(zip((xs + 0.5).tolist(), (ys + 0.5).tolist(), strict=True))
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        assert x0 == x1 or y0 == y1, "diagonal stroke"
-        for s in range(int(abs(x1 - x0) + abs(y1 - y0))):
-            step = (np.sign(x1 - x0), np.sign(y1 - y0))
-            a = (int(x0 + step[0] * s), int(y0 + step[1] * s))
-            b = (a[0] + int(step[0]), a[1] + int(step[1]))
-            walked.add(tuple(sorted((a, b))))
+    walked = walked_edges(xs, ys)
     assert walked == expected | gaps  # moves between blocks run along the gaps' top edge
     rects = loops(fig["data"][2])
     assert all(covered(rects, a[1] - 0.5, (a[0] + b[0]) / 2 - 0.5) for a, b in gaps)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from dash import Dash
 from PIL import Image
 
-ENDPOINT = "/_dash-update-component"
+from bench.load.page import ENDPOINT, prop_key, request_body, response_outputs, split_outputs
 
 
 @dataclass
@@ -36,16 +36,6 @@ class Response:
     process_cpu_ms: float = 0.0  # every thread of the process (the forward pass's pool too)
 
 
-def _split_outputs(output: str) -> list[dict]:
-    """``..a.x...b.y..`` -> [{id: a, property: x}, ...]; a single ``a.x`` -> one entry."""
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    result = []
-    for part in parts:
-        component, prop = part.rsplit(".", 1)
-        result.append({"id": component, "property": prop})
-    return result
-
-
 class DashEndpoint:
     """Callbacks of one app, addressed by their first output (e.g. ``"kernel-grid.figure"``)."""
 
@@ -56,29 +46,11 @@ class DashEndpoint:
             raise RuntimeError(f"GET /_dash-dependencies answered {reply.status_code}")
         self.deps: dict[str, dict] = {}
         for dep in reply.get_json():
-            first = _split_outputs(dep["output"])[0]
-            self.deps[f"{first['id']}.{first['property'].split('@')[0]}"] = dep
+            self.deps[prop_key(split_outputs(dep["output"])[0])] = dep
 
     def body(self, callback: str, values: dict[str, object], changed: list[str]) -> dict:
         """The JSON body the renderer would send for ``callback`` given the page's values."""
-        dep = self.deps[callback]
-        outputs = _split_outputs(dep["output"])
-
-        def fill(specs: list[dict]) -> list[dict]:
-            return [
-                {"id": s["id"], "property": s["property"], "value": values.get(_key(s))}
-                for s in specs
-            ]
-
-        body = {
-            "output": dep["output"],
-            "outputs": outputs if dep["output"].startswith("..") else outputs[0],
-            "inputs": fill(dep["inputs"]),
-            "changedPropIds": changed,
-        }
-        if dep["state"]:
-            body["state"] = fill(dep["state"])
-        return body
+        return request_body(self.deps[callback], values, changed)
 
     def call(self, callback: str, values: dict[str, object], changed: list[str]) -> Response:
         """POST one callback; the time is the whole request (routing + callback + JSON)."""
@@ -92,16 +64,8 @@ class DashEndpoint:
         process_cpu = (time.process_time() - process_cpu) * 1000.0
         if reply.status_code not in (200, 204):
             raise RuntimeError(f"{callback}: HTTP {reply.status_code}: {data[:300]!r}")
-        outputs: dict[str, object] = {}
-        if reply.status_code == 200:
-            for component, props in json.loads(data)["response"].items():
-                for prop, value in props.items():
-                    outputs[f"{component}.{prop}"] = value
+        outputs = response_outputs(data) if reply.status_code == 200 else {}
         return Response(callback, ms, len(data), reply.status_code, outputs, cpu, process_cpu)
-
-
-def _key(spec: dict) -> str:
-    return f"{spec['id']}.{spec['property'].split('@')[0]}"
 
 
 def png_data_url(image: Image.Image) -> str:

@@ -57,21 +57,29 @@ class Page:
     def body(self, callback: str, values: dict[str, object], changed: list[str]) -> bytes:
         """The JSON the renderer posts for ``callback`` (outputs keep their "@hash")."""
         dep = self.deps[FIRST_OUTPUT[callback]]
-        outputs = split_outputs(dep["output"])
+        return json.dumps(request_body(dep, values, changed)).encode()
 
-        def fill(specs: list[dict]) -> list[dict]:
-            return [{**s, "value": values.get(prop_key(s))} for s in specs]
 
-        payload: dict[str, object] = {
-            "output": dep["output"],
-            "outputs": outputs if dep["output"].startswith("..") else outputs[0],
-            "inputs": fill(dep["inputs"]),
-            "changedPropIds": changed,
-            "parsedChangedPropsIds": changed,
-        }
-        if dep["state"]:
-            payload["state"] = fill(dep["state"])
-        return json.dumps(payload).encode()
+def request_body(dep: dict, values: dict[str, object], changed: list[str]) -> dict:
+    """What the renderer posts for one /_dash-dependencies entry, given the page's values."""
+    outputs = split_outputs(dep["output"])
+
+    def fill(specs: list[dict]) -> list[dict]:
+        return [
+            {"id": s["id"], "property": s["property"], "value": values.get(prop_key(s))}
+            for s in specs
+        ]
+
+    payload: dict[str, object] = {
+        "output": dep["output"],
+        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
+        "inputs": fill(dep["inputs"]),
+        "changedPropIds": changed,
+        "parsedChangedPropsIds": changed,
+    }
+    if dep["state"]:
+        payload["state"] = fill(dep["state"])
+    return payload
 
 
 def response_outputs(data: bytes) -> dict[str, object]:

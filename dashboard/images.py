@@ -233,19 +233,3 @@ def image_digest(img: Image.Image) -> str:
         digest.update(bytes(palette))
     digest.update(img.tobytes())
     return digest.hexdigest()
-
-
-def to_data_url(img: Image.Image, max_side: int = 256) -> str:
-    """Return a PNG data URL of a copy downscaled so neither side exceeds ``max_side``."""
-    if max_side < 1:
-        raise ValueError(f"max_side must be positive, got {max_side!r}.")
-    scale = max_side / max(img.size)
-    if scale < 1:
-        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        thumb = img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    else:
-        thumb = img.copy()
-    thumb.info = {}
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

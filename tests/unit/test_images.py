@@ -30,7 +30,6 @@ from dashboard.images import (
     decode_upload,
     image_digest,
     load_image_bytes,
-    to_data_url,
 )
 from tests.unit import image_corpus as corpus
 
@@ -462,7 +461,7 @@ def test_jpeg_round_trip() -> None:
     assert img.mode == "RGB" and close(img.getpixel((8, 8)), (30, 160, 90), tol=4)
 
 
-# ---- image_digest and to_data_url ------------------------------------------------
+# ---- image_digest ------------------------------------------------
 
 
 def test_image_digest_known_answer_and_sensitivity() -> None:
@@ -476,21 +475,3 @@ def test_image_digest_known_answer_and_sensitivity() -> None:
     row, column = Image.new("L", (2, 1)), Image.new("L", (1, 2))
     assert image_digest(row) != image_digest(column)
     assert image_digest(Image.new("L", (3, 1))) != image_digest(Image.new("RGB", (1, 1)))
-
-
-def test_to_data_url_is_a_small_copy() -> None:
-    big = corpus.noise((1000, 500))
-    url = to_data_url(big)
-    assert url.startswith("data:image/png;base64,")
-    thumb = decode_upload(url, max_bytes=MB)
-    assert thumb.size == (256, 128) and big.size == (1000, 500)
-    assert to_data_url(big, max_side=10).startswith("data:image/png;base64,")
-    with pytest.raises(ValueError, match="max_side"):
-        to_data_url(big, max_side=0)
-
-
-def test_to_data_url_never_upscales_and_round_trips() -> None:
-    small = corpus.noise((10, 3))
-    back = decode_upload(to_data_url(small), max_bytes=MB)
-    assert back.size == (10, 3) and back.tobytes() == small.tobytes()
-    assert to_data_url(Image.new("L", (1, 1), 9)).startswith("data:image/png;base64,")

@@ -1,8 +1,7 @@
-"""One feature map large, beside the image the model saw; and plain message figures."""
+"""One feature map large, beside the image the model saw."""
 
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
@@ -167,25 +166,3 @@ def feature_detail(
         yaxis2.update(anchor="x2", scaleanchor="x2")
         layout.update(xaxis2=xaxis2, yaxis2=yaxis2)
     return go.Figure(data=traces, layout=layout)
-
-
-def message_figure(text: str) -> go.Figure:
-    """Blank axes with one centred note: "pick a layer", errors, loading."""
-    safe = html.escape(str(text), quote=False).replace("\n", "<br>")
-    layout = base_layout("", uirevision="message")
-    layout.update(
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
-            {
-                "text": safe,
-                "x": 0.5,
-                "y": 0.5,
-                "xref": "paper",
-                "yref": "paper",
-                "showarrow": False,
-                "font": {"size": 14, "color": MUTED},
-            }
-        ],
-    )
-    return go.Figure(layout=layout)

@@ -29,10 +29,10 @@ from dashboard.figures.tiles import (
     feature_geometry,
     feature_outline,
 )
+from dashboard.modes import ScaleMode
 
 logger = logging.getLogger(__name__)
 
-SCALES = ("tile", "shared")
 PADDING = (0.0, -1.0, -1.0, -1.0)  # customdata of empty slots: channel -1
 
 
@@ -50,12 +50,13 @@ def _hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
 
 
 def _title(
-    layer: str | None, shape: tuple[int, ...], g: FeatureGeometry, scale: str, n_bad: int
+    layer: str | None, shape: tuple[int, ...], g: FeatureGeometry, scale: ScaleMode, n_bad: int
 ) -> str:
     c, h, w = shape
     parts = [layer] if layer else []
     parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}")
-    parts.append("colour min–max per tile" if scale == "tile" else "one colour scale for all tiles")
+    per_tile = scale == ScaleMode.TILE
+    parts.append("colour min–max per tile" if per_tile else "one colour scale for all tiles")
     if g.factor > 1:
         parts.append(f"overview of {g.factor}×{g.factor} block means")
     if n_bad:
@@ -66,7 +67,7 @@ def _title(
 def feature_grid(
     maps: np.ndarray,
     *,
-    scale: str = "tile",
+    scale: ScaleMode | str = ScaleMode.TILE,
     max_cells: int = MAX_GRID_CELLS,
     selected: int | None = None,
     layer: str | None = None,
@@ -75,8 +76,9 @@ def feature_grid(
 
     Args:
         maps: (C, H, W) raw activations, any real dtype; NaN/Inf are shown as 0.
-        scale: "tile" (min-max per tile) or "shared" (one min-max for all tiles, so dead
-            or saturated filters stand out; adds a colour bar in raw units).
+        scale: a ScaleMode or its value: TILE (min-max per tile) or SHARED (one min-max
+            for all tiles, so dead or saturated filters stand out; adds a colour bar in
+            raw units).
         max_cells: cell budget of the mosaic; maps are block-averaged to fit it.
         selected: channel to outline, or None.
         layer: optional layer name for the title.
@@ -92,14 +94,15 @@ def feature_grid(
         TypeError: maps are not real numbers.
         ValueError: maps are not 3-D or empty, or `scale` is unknown.
     """
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}.")
+    if scale not in tuple(ScaleMode):
+        raise ValueError(f"scale must be one of {tuple(map(str, ScaleMode))}, got {scale!r}.")
+    scale = ScaleMode(scale)
     arr = checked_array(maps, "maps", 3, "channels, height, width")
     geometry = feature_geometry(arr.shape, max_cells)
     f = geometry.factor
     raw, n_bad = clean_float32(arr)
     blocks = block_mean(raw, f)
-    colour = minmax_uint8(blocks, shared=scale == "shared")
+    colour = minmax_uint8(blocks, shared=scale == ScaleMode.SHARED)
 
     c, th, tw = blocks.shape
     cells = np.empty((c, th, tw, 4), dtype=np.float32)
@@ -117,11 +120,11 @@ def feature_grid(
         zmin=0,
         zmax=255,
         colorscale=VIRIDIS,
-        showscale=scale == "shared",
+        showscale=scale == ScaleMode.SHARED,
         hovertemplate=_hovertemplate(f, bool(h % f or w % f), n_bad),
         name="feature maps",
     )
-    if scale == "shared":
+    if scale == ScaleMode.SHARED:
         lo, hi = float(blocks.min()), float(blocks.max())
         heatmap.colorbar = {
             "tickvals": [0, 255],

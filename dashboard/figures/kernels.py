@@ -13,7 +13,10 @@ from dataclasses import asdict
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.geometry import (
+from dashboard.figures.kernel_axes import kernel_axes
+from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, wrap_mosaic
+from dashboard.figures.overlay import band_overlay, block_overlay
+from dashboard.figures.paging import (
     MAX_KERNEL_CELLS,
     KernelPaging,
     kernel_layout,
@@ -21,9 +24,6 @@ from dashboard.figures.geometry import (
     kernel_paging,
     page_range,
 )
-from dashboard.figures.kernel_axes import kernel_axes
-from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, wrap_mosaic
-from dashboard.figures.overlay import band_overlay, block_overlay
 from dashboard.figures.style import DIVERGING, KERNEL_SEPARATOR, base_layout, mosaic_axes
 from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP, KernelLayout
 
@@ -113,7 +113,7 @@ def kernel_grid(
         "block_inputs", "block_gap"}: band b starts at row b * (block_inputs * kh +
         band_gap) and holds channels start + b * band_cols + k; block q starts at column
         q * (band_cols * kw + block_gap) and holds input channels q * block_inputs + i.
-        kernel_layout(*kernel_paging_from_meta(meta)) gives the same numbers.
+        kernel_layout(KernelPaging from the meta's fields, page) gives the same numbers.
 
     Raises:
         TypeError: weights are not real numbers.

@@ -1,4 +1,4 @@
-"""Pure numpy building blocks: clean input, block means, tile mosaics, per-tile colour.
+"""Pure numpy building blocks: checked input, block means, tile mosaics, per-tile colour.
 
 Nothing here knows about plotly; every function is vectorised (reshape/transpose), so a
 64×224×224 activation tensor becomes an overview mosaic in a few milliseconds.
@@ -30,6 +30,14 @@ def checked_array(values: object, name: str, ndim: int, axes: str) -> np.ndarray
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {tuple(arr.shape)}).")
     return arr
+
+
+def positive_shape(shape: tuple[int, ...], name: str, ndim: int) -> tuple[int, ...]:
+    """`shape` as ints, or ValueError unless it has `ndim` positive sizes."""
+    dims = tuple(int(d) for d in shape)
+    if len(dims) != ndim or min(dims) < 1:
+        raise ValueError(f"{name} must be {ndim} positive sizes, got {tuple(shape)}.")
+    return dims
 
 
 def clean_float32(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -94,19 +102,6 @@ def grid_mosaic(grid: np.ndarray) -> np.ndarray:
     """(R, C, h, w, *extra) tiles -> one (R*h, C*w, *extra) image, no gaps."""
     r, c, h, w, *extra = grid.shape
     return grid.swapaxes(1, 2).reshape(r * h, c * w, *extra)
-
-
-def band_mosaic(
-    grid: np.ndarray, bands: int, band_cols: int, *, gap: int, fill: object = 0
-) -> np.ndarray:
-    """(R, N, h, w, *extra) tiles -> their N columns wrapped into bands stacked vertically.
-
-    Band b is the (R*h, band_cols*w) mosaic of columns b*band_cols ...; `gap` rows of `fill`
-    (a scalar or a value per `extra`) separate the bands and `fill` pads the last band's
-    tail. One band is exactly grid_mosaic(grid).
-    """
-    r = grid.shape[0]
-    return wrap_mosaic(grid, (bands, band_cols), (1, r), gaps=(gap, 0), fill=fill)
 
 
 def wrap_mosaic(

@@ -32,8 +32,8 @@ def kernel_rgb_grid(
     gives the raw R/G/B weights: customdata float32 (rows, cols, 6) = [R, G, B, output
     channel, kernel row, kernel col] (empty slots: channel -1). If the tiles exceed
     `max_cells`, only the first output channels are shown and the title says so.
-    layout.meta = {"grid": "kernel_rgb", **asdict(geometry), "out_channels": out}; use
-    channel_at/feature_outline with a FeatureGeometry built from it.
+    layout.meta = {"grid": "kernel_rgb", **asdict(geometry), "out_channels": out}; a
+    FeatureGeometry built from it places the tiles, as for feature_grid.
 
     Raises:
         TypeError: weights are not real numbers.

@@ -1,4 +1,4 @@
-"""Row-major tile mosaics (feature maps, RGB kernels): layout, click -> channel, outline.
+"""Row-major tile mosaics (feature maps, RGB kernels): layout and selection outline.
 
 Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 (x=c, y=r) and spans ±0.5, which is exactly what plotly reports as clickData x/y.
@@ -6,16 +6,15 @@ Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from dashboard.figures.geometry import cell_index, positive_shape
-from dashboard.figures.mosaic import grid_shape, smallest_block_factor
+from dashboard.figures.mosaic import grid_shape, positive_shape, smallest_block_factor
 from dashboard.figures.style import outline_rects
 
 MAX_GRID_CELLS = 65_536  # cells of one overview mosaic; keeps a grid response ~1.5 MB worst case
 # Measured JSON per cell (base64, and plotly's to_json escapes each "/" as "\u002f", which
 # base64 of float32 data is rich in): feature ~23 B (uint8 + 4 float32), RGB kernel ~41 B
-# (3 uint8 + 6 float32); kernel grids: geometry.MAX_KERNEL_CELLS.
+# (3 uint8 + 6 float32); kernel grids: paging.MAX_KERNEL_CELLS.
 MAX_RGB_CELLS = 32_768  # <= ~1.3 MB
 
 
@@ -61,16 +60,6 @@ def kernel_rgb_geometry(
     return FeatureGeometry(shown, ncols, nrows, kh, kw, 1)
 
 
-def channel_at(geometry: FeatureGeometry, row: float, col: float) -> int | None:
-    """Channel of the tile under mosaic cell (row, col), e.g. clickData y/x; None off-tile."""
-    r, c = cell_index(row), cell_index(col)
-    g = geometry
-    if r is None or c is None or not (0 <= r < g.nrows * g.tile_h and 0 <= c < g.ncols * g.tile_w):
-        return None
-    channel = (r // g.tile_h) * g.ncols + c // g.tile_w
-    return channel if channel < g.channels else None
-
-
 def feature_outline(geometry: FeatureGeometry, channel: int | None) -> list[dict]:
     """layout.shapes outlining tile `channel` (halo + core rect); [] when None/out of range."""
     if channel is None or not 0 <= channel < geometry.channels:
@@ -78,8 +67,3 @@ def feature_outline(geometry: FeatureGeometry, channel: int | None) -> list[dict
     tr, tc = divmod(int(channel), geometry.ncols)
     x0, y0 = tc * geometry.tile_w - 0.5, tr * geometry.tile_h - 0.5
     return outline_rects(x0, x0 + geometry.tile_w, y0, y0 + geometry.tile_h)
-
-
-def feature_geometry_from_meta(meta: dict) -> FeatureGeometry:
-    """The FeatureGeometry stored in a feature or RGB-kernel figure's layout.meta."""
-    return FeatureGeometry(**{f.name: int(meta[f.name]) for f in fields(FeatureGeometry)})

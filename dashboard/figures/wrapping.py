@@ -1,6 +1,6 @@
 """How one kernel page is wrapped: wide pages into output bands, tall ones into input blocks.
 
-Pure arithmetic on sizes (no numpy, no plotly), so the figure, clicks and outlines share
+Pure arithmetic on sizes (no numpy, no plotly), so the figure, its axes and outlines share
 one answer. Mosaic coordinates are heatmap cell indices, cell (r, c) centred on (x=c, y=r).
 """
 
@@ -58,19 +58,6 @@ class KernelLayout:
         """Input channels in `block` (the last one may hold fewer)."""
         return min(self.block_inputs, self.inputs - block * self.block_inputs)
 
-    def tile_at(self, row: int, col: int) -> tuple[int, int] | None:
-        """(output index within the page, input channel) of mosaic cell (row, col), or None."""
-        if row < 0 or col < 0:
-            return None
-        band, y = divmod(row, self.band_pitch)
-        block, x = divmod(col, self.block_pitch)
-        if band >= self.bands or block >= self.blocks:
-            return None
-        if y >= self.block_inputs * self.kh or x >= self.band_cols * self.kw:
-            return None  # a gap
-        k, i = band * self.band_cols + x // self.kw, block * self.block_inputs + y // self.kh
-        return (k, i) if k < self.outputs and i < self.inputs else None  # else a tail
-
     def column_rects(self, k: int) -> list[tuple[float, float, float, float]]:
         """(x0, x1, y0, y1) of output k's column in each block, cell edges at ±0.5."""
         band, col = divmod(k, self.band_cols)
@@ -115,26 +102,16 @@ def _best_blocks(inputs: int, tile_h: int, block_w: int) -> tuple[int, int, floa
     return best
 
 
-def band_layout(count: int, tile_rows: int, tile_w: int) -> tuple[int, int]:
-    """(bands, band_cols) for `count` columns of tile_rows×tile_w cells: the largest cells.
-
-    A panel BAND_ASPECT times wider than tall shows a mosaic w cells wide and h tall at
-    panel_height / max(w / BAND_ASPECT, h) px per cell, so the number of bands minimising
-    max(w / BAND_ASPECT, h) wins (ties: fewer bands). Wrapping must make the cells at
-    least BAND_MIN_GAIN times larger, else one band stays (a tall page always does).
-    """
-    bands, cols, size = _best_bands(count, tile_rows, tile_w)
-    one_band = _panel_size(count * tile_w, tile_rows)
-    return (bands, cols) if one_band >= size * BAND_MIN_GAIN else (1, count)
-
-
 def wrap_layout(outputs: int, inputs: int, kh: int, kw: int) -> KernelLayout:
     """The layout of `outputs` columns × `inputs` rows of kh×kw tiles with the largest cells.
 
-    Same objective as band_layout: a wide page wraps its outputs into bands (band_layout),
-    a tall one its inputs into blocks, each only for cells BAND_MIN_GAIN times larger;
-    whichever gives the larger cells wins, ties keep the plain mosaic. (Both can never
-    pay off: bands help only a page wider than the panel, blocks only a taller one.)
+    A panel BAND_ASPECT times wider than tall shows a mosaic w cells wide and h tall at
+    panel_height / max(w / BAND_ASPECT, h) px per cell, so the wrapping minimising that
+    wins (ties: fewer bands or blocks). A wide page wraps its outputs into bands, a tall
+    one its inputs into blocks, each only for cells BAND_MIN_GAIN times larger; whichever
+    gives the larger cells wins, ties keep the plain mosaic. (Both can never pay off:
+    bands help only a page wider than the panel, blocks only a taller one; one input row
+    never wraps into blocks.)
     """
     plain = KernelLayout(outputs, inputs, kh, kw, 1, outputs, 1, inputs)
     one = _panel_size(outputs * kw, inputs * kh)

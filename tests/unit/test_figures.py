@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import asdict
 
@@ -10,48 +9,25 @@ import numpy as np
 import pytest
 
 from dashboard.figures import (
-    channel_at,
     feature_detail,
     feature_geometry,
-    feature_geometry_from_meta,
     feature_grid,
-    kernel_at,
     kernel_grid,
     kernel_paging,
-    kernel_paging_from_meta,
     kernel_rgb_grid,
     message_figure,
 )
-from dashboard.figures.typed import decode_typed
+from tests.unit.figure_helpers import (
+    channel_at,
+    decode,
+    feature_geometry_from_meta,
+    kernel_at,
+    kernel_paging_from_meta,
+    trace_arrays,
+    wire,
+)
 
 RNG = np.random.default_rng(20240607)
-
-
-decode = decode_typed
-
-
-def walked_edges(xs: np.ndarray, ys: np.ndarray) -> set[tuple]:
-    """Unit cell edges a separator polyline (cell-centred coordinates) runs along."""
-    walked = set()
-    points = list(zip((xs + 0.5).tolist(), (ys + 0.5).tolist(), strict=True))
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        assert x0 == x1 or y0 == y1, "diagonal stroke"
-        for s in range(int(abs(x1 - x0) + abs(y1 - y0))):
-            step = (np.sign(x1 - x0), np.sign(y1 - y0))
-            a = (int(x0 + step[0] * s), int(y0 + step[1] * s))
-            b = (a[0] + int(step[0]), a[1] + int(step[1]))
-            walked.add(tuple(sorted((a, b))))
-    return walked
-
-
-def wire(fig) -> dict:
-    """The figure exactly as the browser receives it (plotly's JSON, parsed back)."""
-    return json.loads(fig.to_json())
-
-
-def trace_arrays(fig, index: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
-    trace = wire(fig)["data"][index]
-    return trace, decode(trace["z"]), decode(trace["customdata"])
 
 
 # ---------------------------------------------------------------- feature_grid

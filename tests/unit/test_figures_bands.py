@@ -7,40 +7,27 @@ import itertools
 import numpy as np
 import pytest
 
-from dashboard.figures import (
+from dashboard.figures import kernel_grid, kernel_outline, kernel_paging
+from dashboard.figures.paging import page_range
+from dashboard.figures.wrapping import BAND_ASPECT, BAND_GAP, BAND_MIN_GAIN
+from tests.unit.figure_helpers import (
+    band_layout,
+    covered,
+    decode,
     kernel_at,
     kernel_bands,
-    kernel_grid,
-    kernel_outline,
-    kernel_paging,
     kernel_paging_from_meta,
-    page_range,
+    loops,
+    trace_arrays,
+    walked_edges,
+    wire,
 )
-from dashboard.figures.wrapping import BAND_ASPECT, BAND_GAP, BAND_MIN_GAIN, band_layout
-from tests.unit.test_figures import decode, trace_arrays, walked_edges, wire
 
 RNG = np.random.default_rng(20240611)
 
 
 def first_layer(out: int = 64) -> np.ndarray:
     return RNG.standard_normal((out, 3, 3, 3)).astype(np.float32)
-
-
-def loops(trace: dict) -> list[tuple[float, float, float, float]]:
-    """(x0, x1, y0, y1) of each closed rectangle of a cover trace (loops split by None)."""
-    rects, xs, ys = [], [], []
-    for x, y in zip([*trace["x"], None], [*trace["y"], None], strict=True):
-        if x is None:
-            rects.append((min(xs), max(xs), min(ys), max(ys)))
-            xs, ys = [], []
-        else:
-            xs.append(x)
-            ys.append(y)
-    return rects
-
-
-def covered(rects: list[tuple[float, float, float, float]], row: float, col: float) -> bool:
-    return any(x0 <= col <= x1 and y0 <= row <= y1 for x0, x1, y0, y1 in rects)
 
 
 # ---------------------------------------------------------------- the band rule

@@ -7,16 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from dashboard.figures import (
-    kernel_at,
-    kernel_grid,
-    kernel_layout,
-    kernel_outline,
-    kernel_paging,
-    kernel_paging_from_meta,
-    page_range,
-)
+from dashboard.figures import kernel_grid, kernel_outline, kernel_paging
 from dashboard.figures.mosaic import wrap_mosaic
+from dashboard.figures.paging import kernel_layout, page_range
 from dashboard.figures.wrapping import (
     BAND_ASPECT,
     BAND_GAP,
@@ -24,8 +17,16 @@ from dashboard.figures.wrapping import (
     BLOCK_GAP,
     wrap_layout,
 )
-from tests.unit.test_figures import decode, trace_arrays, walked_edges, wire
-from tests.unit.test_figures_bands import covered, loops
+from tests.unit.figure_helpers import (
+    covered,
+    decode,
+    kernel_at,
+    kernel_paging_from_meta,
+    loops,
+    trace_arrays,
+    walked_edges,
+    wire,
+)
 
 RNG = np.random.default_rng(20240612)
 VGG_DEEP = (512, 512, 3, 3)

@@ -18,13 +18,13 @@ from hypothesis.extra import numpy as hnp
 from dashboard.figures import (
     feature_detail,
     feature_grid,
-    kernel_at,
     kernel_grid,
     kernel_outline,
     kernel_paging,
     kernel_rgb_grid,
-    page_range,
 )
+from dashboard.figures.paging import page_range
+from tests.unit.figure_helpers import kernel_at
 
 # When an example fails, hypothesis pretty-prints it with black, whose mypy_extensions import
 # warns; with warnings-as-errors that would hide the real failure behind an INTERNALERROR.

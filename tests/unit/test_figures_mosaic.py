@@ -9,21 +9,13 @@ import numpy as np
 import pytest
 
 from dashboard.figures import (
-    MAX_GRID_CELLS,
-    channel_at,
     feature_geometry,
     feature_outline,
-    kernel_at,
-    kernel_bands,
-    kernel_layout,
     kernel_outline,
     kernel_paging,
     page_of,
-    page_range,
-    point_customdata,
 )
 from dashboard.figures.mosaic import (
-    band_mosaic,
     block_mean,
     centred_uint8,
     clean_float32,
@@ -32,7 +24,10 @@ from dashboard.figures.mosaic import (
     tile_mosaic,
 )
 from dashboard.figures.overlay import band_separator_path, separator_path
+from dashboard.figures.paging import kernel_layout, page_range
+from dashboard.figures.tiles import MAX_GRID_CELLS
 from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP
+from tests.unit.figure_helpers import band_mosaic, channel_at, kernel_at, kernel_bands
 
 RNG = np.random.default_rng(1234)
 
@@ -202,13 +197,6 @@ def test_mos14_kernel_at_and_outline_agree() -> None:
     assert len(shapes) == 2 and (s["x0"], s["x1"], s["y0"], s["y1"]) == (3.5, 5.5, -0.5, 5.5)
     assert kernel_at(p, 1, row=0, col=(s["x0"] + s["x1"]) / 2)[0] == 5
     assert kernel_outline(p, 0, 5) == [] and kernel_outline(p, 1, None) == []
-
-
-def test_mos15_point_customdata_accepts_dash_dict_and_list() -> None:
-    # Dash serialises a heatmap point's typed-array customdata as {"0": ..., "1": ...}.
-    assert point_customdata({"customdata": {"1": 3.0, "0": 0.5, "10": 9.0}}) == [0.5, 3.0, 9.0]
-    assert point_customdata({"customdata": [1, 2]}) == [1.0, 2.0]
-    assert point_customdata({"x": 1}) is None and point_customdata({"customdata": ["a"]}) is None
 
 
 def tile_edges(nrows: int, ncols: int, count: int) -> set[tuple[tuple[int, int], ...]]:

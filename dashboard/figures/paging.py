@@ -1,4 +1,4 @@
-"""Kernel pages: output channels split into pages, each wrapped into bands or blocks; clicks.
+"""Kernel pages: output channels split into pages, each wrapped into bands or blocks; outlines.
 
 Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 (x=c, y=r) and spans ±0.5, which is exactly what plotly reports as clickData x/y.
@@ -6,9 +6,9 @@ Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
+from dashboard.figures.mosaic import positive_shape
 from dashboard.figures.style import outline_rects
 from dashboard.figures.wrapping import KernelLayout, wrap_layout
 
@@ -27,23 +27,6 @@ class KernelPaging:
     kw: int
     per_page: int
     pages: int
-
-
-def positive_shape(shape: tuple[int, ...], name: str, ndim: int) -> tuple[int, ...]:
-    """`shape` as ints, or ValueError unless it has `ndim` positive sizes."""
-    dims = tuple(int(d) for d in shape)
-    if len(dims) != ndim or min(dims) < 1:
-        raise ValueError(f"{name} must be {ndim} positive sizes, got {tuple(shape)}.")
-    return dims
-
-
-def cell_index(value: object) -> int | None:
-    """The mosaic row or column under a clickData coordinate; None if not a finite number."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return math.floor(number + 0.5) if math.isfinite(number) else None
 
 
 def kernel_paging(
@@ -81,25 +64,9 @@ def page_range(paging: KernelPaging, page: int) -> tuple[int, int]:
 
 
 def kernel_layout(paging: KernelPaging, page: int) -> KernelLayout:
-    """How `page` is laid out; kernel_grid, kernel_at and kernel_outline all follow it."""
+    """How `page` is laid out; kernel_grid, its axes and kernel_outline all follow it."""
     start, stop = page_range(paging, page)
     return wrap_layout(stop - start, paging.in_channels, paging.kh, paging.kw)
-
-
-def kernel_bands(paging: KernelPaging, page: int) -> tuple[int, int]:
-    """(bands, band_cols) of `page`: band b shows its channels start + b*band_cols + k."""
-    layout = kernel_layout(paging, page)
-    return layout.bands, layout.band_cols
-
-
-def kernel_at(paging: KernelPaging, page: int, row: float, col: float) -> tuple[int, int] | None:
-    """(output channel, input channel within group) under mosaic cell (row, col) of `page`.
-
-    None off the mosaic, in the gaps between bands or blocks and in the last one's tail.
-    """
-    r, c = cell_index(row), cell_index(col)
-    tile = None if r is None or c is None else kernel_layout(paging, page).tile_at(r, c)
-    return None if tile is None else (page_range(paging, page)[0] + tile[0], tile[1])
 
 
 def kernel_outline(paging: KernelPaging, page: int, channel: int | None) -> list[dict]:
@@ -114,26 +81,3 @@ def kernel_outline(paging: KernelPaging, page: int, channel: int | None) -> list
     layout = kernel_layout(paging, page)
     pairs = [outline_rects(*rect) for rect in layout.column_rects(channel - page * paging.per_page)]
     return [halo for halo, _ in pairs] + [core for _, core in pairs]
-
-
-def kernel_paging_from_meta(meta: dict) -> tuple[KernelPaging, int]:
-    """(paging, page) stored in a kernel figure's layout.meta; kernel_layout gives the rest."""
-    paging = KernelPaging(**{f.name: int(meta[f.name]) for f in fields(KernelPaging)})
-    return paging, int(meta["page"])
-
-
-def point_customdata(point: dict) -> list[float] | None:
-    """customdata of one clickData/hoverData point as a list.
-
-    Dash serialises a heatmap point's customdata (a typed array in the browser) as a dict
-    {"0": v0, "1": v1, ...}; this accepts that form and a plain list.
-    """
-    data = point.get("customdata") if isinstance(point, dict) else None
-    try:
-        if isinstance(data, dict):
-            return [float(data[k]) for k in sorted(data, key=int)]
-        if isinstance(data, list | tuple):
-            return [float(v) for v in data]
-    except (TypeError, ValueError):
-        return None
-    return None

@@ -1,69 +1,123 @@
 """Read weights files safely (safetensors or weights-only torch.load) and load them with checks.
 
 Arbitrary pickles are never unpickled: torch.load always runs with weights_only=True,
-which refuses any object other than tensors and plain containers.
+which refuses any object other than tensors and plain containers. Uploaded bytes are
+inspected first (weights_checks), so no loader allocates or parses more than the model needs.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import load_file as load_safetensors_file
 from torch import nn
 
+from dashboard.errors import WeightsError
+from dashboard.models.weights_checks import (
+    GENERIC_LIMITS,
+    WeightsLimits,
+    check_safetensors_header,
+    check_tensor_count,
+    check_torch_zip,
+    is_safetensors,
+    is_zip,
+    refuse_other_format,
+    shown_name,
+    unreadable,
+)
+
+log = logging.getLogger(__name__)
+
 StateDict = dict[str, torch.Tensor]
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
 _SHOW = 3
+_PLAIN_TYPES = (torch.Tensor, nn.Parameter)
+_INTEGER_DTYPES = frozenset(
+    {torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64}
+    | {torch.uint16, torch.uint32, torch.uint64}
+)
+_ISFINITE_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
 
 
-def _unreadable(source: str) -> ValueError:
-    return ValueError(
-        f"{source} is not a weights file ConvScope can read: use a .safetensors file or a "
-        "state dict saved with torch.save(model.state_dict()) (other pickles are never loaded)."
-    )
+def limits_for(module: nn.Module, max_bytes: int) -> WeightsLimits:
+    """The limits for weights meant for `module`, which may take `max_bytes` once loaded."""
+    return WeightsLimits(max_tensors=len(module.state_dict()), max_bytes=max_bytes)
 
 
-def _is_safetensors(head: bytes) -> bool:
-    """safetensors: 8-byte little-endian header length, then a JSON header."""
-    if len(head) < 9:
-        return False
-    header_len = int.from_bytes(head[:8], "little")
-    return 0 < header_len < 100_000_000 and head[8:9] == b"{"
-
-
-def _torch_load(source: str, file: Path | io.BytesIO) -> object:
+def _guarded(source: str, load: Callable[[], object]) -> object:
+    """Run a loader on untrusted bytes; whatever it raises, the user reads one sentence."""
     try:
-        return torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError, corrupt zip (RuntimeError), EOFError, ...
-        raise _unreadable(source) from exc
+        return load()
+    except Exception as exc:  # UnpicklingError, RuntimeError, KeyError('F4'), TypeError, ...
+        log.info("weights file %s refused by its loader: %r", source, exc)
+        raise unreadable(source) from exc
 
 
 def read_weights_file(path: Path) -> StateDict:
-    """Read a .safetensors file or a weights-only torch checkpoint into a state dict."""
+    """Read a trusted local .safetensors file or weights-only torch checkpoint."""
     with path.open("rb") as f:
         head = f.read(16)
-    if _is_safetensors(head):
-        try:
-            return as_state_dict(load_safetensors_file(str(path)), path.name)
-        except SafetensorError as exc:
-            raise _unreadable(path.name) from exc
-    return as_state_dict(_torch_load(path.name, path), path.name)
+    if is_safetensors(head):
+        obj = _guarded(path.name, lambda: load_safetensors_file(str(path)))
+    else:
+        obj = _guarded(path.name, lambda: torch.load(path, map_location="cpu", weights_only=True))
+    return as_state_dict(obj, path.name)
 
 
-def read_weights_bytes(data: bytes, filename: str) -> StateDict:
-    """Like read_weights_file, for uploaded bytes; `filename` is only used in messages."""
-    if _is_safetensors(data[:16]):
-        try:
-            return as_state_dict(load_safetensors_bytes(data), filename)
-        except SafetensorError as exc:
-            raise _unreadable(filename) from exc
-    return as_state_dict(_torch_load(filename, io.BytesIO(data)), filename)
+def read_weights_bytes(
+    data: bytes, filename: str, limits: WeightsLimits | None = None
+) -> StateDict:
+    """Read uploaded bytes (safetensors or a torch.save zip) into a state dict.
+
+    The container is checked before a loader sees it, the result again after.
+
+    Args:
+        data: the upload.
+        filename: only used in messages.
+        limits: from `limits_for` the target model; None applies generic sanity caps only.
+
+    Raises:
+        WeightsError: an unreadable, unsafe or oversized file, or one that is not a state dict.
+    """
+    limits = limits or GENERIC_LIMITS
+    if is_safetensors(data):
+        check_safetensors_header(data, filename, limits)
+        obj = _guarded(filename, lambda: load_safetensors_bytes(data))
+    elif is_zip(data):
+        check_torch_zip(data, filename, limits)
+        obj = _guarded(
+            filename,
+            lambda: torch.load(io.BytesIO(data), map_location="cpu", weights_only=True),
+        )
+    else:
+        raise refuse_other_format(data, filename)
+    state = as_state_dict(obj, filename)
+    check_tensor_count(len(state), filename, limits)
+    # Counted in the file's own dtypes: a stride-0 view costs nothing until it is copied.
+    _check_materialised(
+        sum(t.numel() * t.element_size() for t in state.values()),
+        limits.max_bytes,
+        f"The weights in {filename}",
+    )
+    return state
+
+
+def _check_materialised(nbytes: int, max_bytes: int, subject: str) -> None:
+    if nbytes > max_bytes:
+        raise WeightsError(
+            f"{subject} would take {_megabytes(nbytes)} once loaded, more than the "
+            f"{_megabytes(max_bytes)} ConvScope accepts."
+        )
+
+
+def _megabytes(nbytes: int) -> str:
+    return f"{nbytes / 1e6:,.1f} MB"
 
 
 def as_state_dict(obj: object, source: str) -> StateDict:
@@ -75,12 +129,17 @@ def as_state_dict(obj: object, source: str) -> StateDict:
                 obj = inner
                 break
     if not isinstance(obj, Mapping) or not obj:
-        raise ValueError(f"{source} does not hold a state dict (a mapping of names to tensors).")
+        raise WeightsError(f"{source} does not hold a state dict (a mapping of names to tensors).")
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not torch.is_tensor(v)]
     if bad:
-        raise ValueError(
-            f"{source} is not a plain state dict: {', '.join(bad[:_SHOW])} "
-            "do not map a name to a tensor."
+        raise WeightsError(
+            f"{source} is not a plain state dict: {_few(bad)} do not map a name to a tensor."
+        )
+    odd = [k for k, v in obj.items() if not _is_plain(v)]
+    if odd:
+        raise WeightsError(
+            f"{source} holds {_few(odd)} as sparse, quantized, nested or meta tensors, "
+            "which ConvScope does not load; save plain dense tensors."
         )
     state = dict(obj)
     if all(k.startswith("module.") for k in state):  # saved from DataParallel
@@ -88,8 +147,18 @@ def as_state_dict(obj: object, source: str) -> StateDict:
     return state
 
 
+def _is_plain(tensor: torch.Tensor) -> bool:
+    """A dense tensor with its data in memory (weights_only also rebuilds exotic ones)."""
+    return (
+        type(tensor) in _PLAIN_TYPES
+        and tensor.layout == torch.strided
+        and tensor.device.type == "cpu"
+        and not (tensor.is_nested or tensor.is_quantized)
+    )
+
+
 def _few(keys: list[str]) -> str:
-    shown = ", ".join(keys[:_SHOW])
+    shown = ", ".join(shown_name(k) for k in keys[:_SHOW])
     return f"{shown}, …" if len(keys) > _SHOW else shown
 
 
@@ -97,12 +166,28 @@ def _dims(shape: torch.Size) -> str:
     return "×".join(str(s) for s in shape) or "scalar"
 
 
-def check_state_dict(module: nn.Module, state: StateDict, source: str, label: str) -> StateDict:
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def check_state_dict(
+    module: nn.Module,
+    state: StateDict,
+    source: str,
+    label: str,
+    max_bytes: int | None = None,
+) -> StateDict:
     """Check `state` fits `module` exactly and is finite; return it cast to the module's dtypes.
 
+    Args:
+        max_bytes: if given, the most the weights may take once cast to the module's dtypes
+            and made contiguous (checked before anything is copied: stride-0 views are tiny in
+            a file and huge in memory).
+
     Raises:
-        ValueError: missing or unexpected keys (a few are named), a shape mismatch (key and
-            both shapes), or a tensor holding NaN or infinite values (named).
+        WeightsError: missing or unexpected keys (a few are named), a shape mismatch (key and
+            both shapes), too many bytes once loaded, a dtype that cannot be cast to the
+            module's (named), or a tensor holding NaN or infinite values once cast (named).
     """
     expected = module.state_dict()
     state = dict(state)
@@ -118,25 +203,62 @@ def check_state_dict(module: nn.Module, state: StateDict, source: str, label: st
             parts.append(f"{len(missing)} missing key(s) ({_few(missing)})")
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected key(s) ({_few(unexpected)})")
-        raise ValueError(f"The weights in {source} do not fit {label}: {'; '.join(parts)}.")
+        raise WeightsError(f"The weights in {source} do not fit {label}: {'; '.join(parts)}.")
     for key, want in expected.items():
         got = state[key]
         if got.shape != want.shape:
-            raise ValueError(
+            raise WeightsError(
                 f"The weights in {source} do not fit {label}: {key} has shape {_dims(got.shape)} "
                 f"in the file but the model expects {_dims(want.shape)}."
             )
-    for key, tensor in state.items():
-        if tensor.is_floating_point() and tensor.numel() and not torch.isfinite(tensor).all():
-            raise ValueError(f"The weights in {source} contain NaN or infinite values in {key}.")
-    return {k: state[k].to(dtype=expected[k].dtype).contiguous() for k in expected}
+    if max_bytes is not None:
+        nbytes = sum(state[k].numel() * want.element_size() for k, want in expected.items())
+        _check_materialised(nbytes, max_bytes, f"The weights in {source} for {label}")
+    return {k: _cast(state[k], want.dtype, source, k) for k, want in expected.items()}
+
+
+def _cast(tensor: torch.Tensor, dtype: torch.dtype, source: str, key: str) -> torch.Tensor:
+    """`tensor` as a contiguous `dtype` tensor, refused if it is not finite once cast."""
+    # Complex casts drop the imaginary part (with only a warning); bit types cannot be cast.
+    if not (tensor.dtype.is_floating_point or tensor.dtype in _INTEGER_DTYPES):
+        raise _uncastable(tensor.dtype, dtype, source, key)
+    try:
+        cast = tensor.to(dtype=dtype).contiguous()
+    except (RuntimeError, NotImplementedError, TypeError) as exc:  # e.g. float4 copy kernels
+        raise _uncastable(tensor.dtype, dtype, source, key) from exc
+    # Finite in float64 is not finite in float32 (1e300); integer targets wrap non-finite floats.
+    probe = cast if cast.is_floating_point() else tensor if tensor.is_floating_point() else None
+    if probe is not None and probe.numel() and not _all_finite(probe):
+        raise WeightsError(f"The weights in {source} contain NaN or infinite values in {key}.")
+    return cast
+
+
+def _uncastable(got: torch.dtype, want: torch.dtype, source: str, key: str) -> WeightsError:
+    return WeightsError(
+        f"The weights in {source} hold {key} as {_dtype_name(got)}, which ConvScope "
+        f"cannot convert to the model's {_dtype_name(want)}."
+    )
+
+
+def _all_finite(tensor: torch.Tensor) -> bool:
+    """torch.isfinite for every floating dtype (it has no float8 or float4 kernels)."""
+    if tensor.dtype not in _ISFINITE_DTYPES:
+        tensor = tensor.to(torch.float32)
+    return bool(torch.isfinite(tensor).all())
 
 
 def load_checked(
-    module: nn.Module, state: StateDict, source: str, label: str, *, assign: bool = False
+    module: nn.Module,
+    state: StateDict,
+    source: str,
+    label: str,
+    *,
+    assign: bool = False,
+    max_bytes: int | None = None,
 ) -> nn.Module:
     """check_state_dict then load_state_dict(strict=True); `assign` for meta-device modules."""
-    module.load_state_dict(check_state_dict(module, state, source, label), assign=assign)
+    checked = check_state_dict(module, state, source, label, max_bytes=max_bytes)
+    module.load_state_dict(checked, assign=assign)
     if assign:
         left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
         if left:

@@ -11,18 +11,15 @@ import pytest
 import torch
 from safetensors.torch import save as save_safetensors
 
-from dashboard.models import registry, tinyvgg, with_uploaded_weights, zoo
+from dashboard.errors import ModelError, WeightsError
+from dashboard.models import ModelRegistry, tinyvgg, zoo
 
 torch.set_num_threads(2)
 
 
-@pytest.fixture(autouse=True)
-def cache(monkeypatch: pytest.MonkeyPatch) -> registry.ModelCache:
-    """Fresh model caches; returns the one uploads live in."""
-    monkeypatch.setattr(registry, "CACHE", registry.ModelCache(maxsize=3))
-    uploads = registry.ModelCache(maxsize=2)
-    monkeypatch.setattr(registry, "UPLOADS", uploads)
-    return uploads
+@pytest.fixture
+def reg() -> ModelRegistry:
+    return ModelRegistry(cache_size=3, upload_slots=2)
 
 
 def _custom_state(seed: int = 7) -> dict[str, torch.Tensor]:
@@ -40,36 +37,36 @@ def _pt_bytes(obj: object) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["safetensors", "pt"])
-def test_up01_custom_round_trip(cache, kind: str) -> None:
+def test_up01_custom_round_trip(reg, kind: str) -> None:
     state = _custom_state()
     if kind == "safetensors":
         data, filename = save_safetensors(state), "mine.safetensors"
     else:
         data, filename = _pt_bytes(state), "mine.pt"
-    loaded = with_uploaded_weights("custom", data, filename)
+    loaded = reg.with_uploaded_weights("custom", data, filename)
     conv = loaded.module[0]
     assert torch.equal(conv.weight, state["0.weight"]) and torch.equal(conv.bias, state["0.bias"])
     assert loaded.key.startswith("custom:upload:") and len(loaded.key) == len("custom:upload:") + 16
     assert loaded.weights == f"uploaded {filename}" and loaded.notice is None
-    assert loaded.conv_layers == registry.get_model("custom").conv_layers
+    assert loaded.conv_layers == reg.get("custom").conv_layers
     assert not any(p.requires_grad for p in loaded.module.parameters())
     # the shared base model is untouched, and the same bytes come from the cache
-    assert not torch.equal(registry.get_model("custom").module[0].weight, state["0.weight"])
-    assert with_uploaded_weights("custom", data, filename) is loaded
-    assert loaded.key in cache.cached_keys()
+    assert not torch.equal(reg.get("custom").module[0].weight, state["0.weight"])
+    assert reg.with_uploaded_weights("custom", data, filename) is loaded
+    assert reg.uploaded(loaded.key) is loaded
 
 
-def test_up02_checkpoint_wrappers_and_dataparallel_prefix_are_understood() -> None:
+def test_up02_checkpoint_wrappers_and_dataparallel_prefix_are_understood(reg) -> None:
     state = _custom_state()
     wrapped = {"epoch": 3, "state_dict": {f"module.{k}": v for k, v in state.items()}}
-    loaded = with_uploaded_weights("custom", _pt_bytes(wrapped), "ckpt.pth")
+    loaded = reg.with_uploaded_weights("custom", _pt_bytes(wrapped), "ckpt.pth")
     assert torch.equal(loaded.module[0].weight, state["0.weight"])
 
 
-def test_up03_tinyvgg_round_trip() -> None:
+def test_up03_tinyvgg_round_trip(reg) -> None:
     torch.manual_seed(11)
     state = tinyvgg.TinyVGG().state_dict()
-    loaded = with_uploaded_weights("tinyvgg", save_safetensors(state), "tv.safetensors")
+    loaded = reg.with_uploaded_weights("tinyvgg", save_safetensors(state), "tv.safetensors")
     for key, value in loaded.module.state_dict().items():
         assert torch.equal(value, state[key]), key
 
@@ -85,41 +82,41 @@ class Evil:
 
 
 @pytest.mark.parametrize("wrap", ["torch.save", "raw pickle"])
-def test_up04_arbitrary_pickles_are_never_unpickled(tmp_path, wrap: str) -> None:
+def test_up04_arbitrary_pickles_are_never_unpickled(reg, tmp_path, wrap: str) -> None:
     target = tmp_path / "pwned"
     payload = {"0.weight": Evil(target)}
     data = _pt_bytes(payload) if wrap == "torch.save" else pickle.dumps(payload)
-    with pytest.raises(ValueError, match=r"^evil\.pt is not a weights file ConvScope can read"):
-        with_uploaded_weights("custom", data, "evil.pt")
+    with pytest.raises(WeightsError, match=r"^evil\.pt is not a weights file ConvScope can read"):
+        reg.with_uploaded_weights("custom", data, "evil.pt")
     assert not target.exists()
 
 
-def test_up05_garbage_and_empty_files() -> None:
-    with pytest.raises(ValueError, match=r"notes\.txt is not a weights file"):
-        with_uploaded_weights("custom", b"hello, these are not weights", "notes.txt")
-    with pytest.raises(ValueError, match="does not hold a state dict"):
-        with_uploaded_weights("custom", _pt_bytes({}), "empty.pt")
-    with pytest.raises(ValueError, match=r"not a plain state dict: 0\.weight"):
-        with_uploaded_weights("custom", _pt_bytes({"0.weight": [1, 2]}), "list.pt")
+def test_up05_garbage_and_empty_files(reg) -> None:
+    with pytest.raises(WeightsError, match=r"notes\.txt is not a weights file"):
+        reg.with_uploaded_weights("custom", b"hello, these are not weights", "notes.txt")
+    with pytest.raises(WeightsError, match="does not hold a state dict"):
+        reg.with_uploaded_weights("custom", _pt_bytes({}), "empty.pt")
+    with pytest.raises(WeightsError, match=r"not a plain state dict: 0\.weight"):
+        reg.with_uploaded_weights("custom", _pt_bytes({"0.weight": [1, 2]}), "list.pt")
 
 
-def test_up06_wrong_keys_are_named() -> None:
+def test_up06_wrong_keys_are_named(reg) -> None:
     state = _custom_state()
     state["extra.weight"] = torch.zeros(1)
     del state["0.bias"]
-    with pytest.raises(ValueError) as info:
-        with_uploaded_weights("custom", save_safetensors(state), "keys.safetensors")
+    with pytest.raises(WeightsError) as info:
+        reg.with_uploaded_weights("custom", save_safetensors(state), "keys.safetensors")
     assert str(info.value) == (
         "The weights in keys.safetensors do not fit Custom conv 1→4 3×3: 1 missing key(s) "
         "(0.bias); 1 unexpected key(s) (extra.weight)."
     )
 
 
-def test_up07_wrong_shape_names_key_and_both_shapes() -> None:
+def test_up07_wrong_shape_names_key_and_both_shapes(reg) -> None:
     state = _custom_state()
     state["0.weight"] = torch.zeros(4, 1, 5, 5)
-    with pytest.raises(ValueError) as info:
-        with_uploaded_weights("custom", save_safetensors(state), "shape.safetensors")
+    with pytest.raises(WeightsError) as info:
+        reg.with_uploaded_weights("custom", save_safetensors(state), "shape.safetensors")
     assert str(info.value) == (
         "The weights in shape.safetensors do not fit Custom conv 1→4 3×3: 0.weight has shape "
         "4×1×5×5 in the file but the model expects 4×1×3×3."
@@ -127,33 +124,33 @@ def test_up07_wrong_shape_names_key_and_both_shapes() -> None:
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
-def test_up08_nan_or_inf_values_are_named(bad: float) -> None:
+def test_up08_nan_or_inf_values_are_named(reg, bad: float) -> None:
     state = _custom_state()
     state["0.bias"][2] = bad
-    with pytest.raises(ValueError) as info:
-        with_uploaded_weights("custom", _pt_bytes(state), "nan.pt")
+    with pytest.raises(WeightsError) as info:
+        reg.with_uploaded_weights("custom", _pt_bytes(state), "nan.pt")
     assert str(info.value) == "The weights in nan.pt contain NaN or infinite values in 0.bias."
 
 
-def test_up09_half_precision_is_cast_and_unknown_model_rejected() -> None:
+def test_up09_half_precision_is_cast_and_unknown_model_rejected(reg) -> None:
     state = {k: v.half() for k, v in _custom_state().items()}
-    loaded = with_uploaded_weights("custom", save_safetensors(state), "half.safetensors")
+    loaded = reg.with_uploaded_weights("custom", save_safetensors(state), "half.safetensors")
     assert loaded.module[0].weight.dtype == torch.float32
     torch.testing.assert_close(loaded.module[0].weight, state["0.weight"].float())
-    with pytest.raises(ValueError, match="Unknown model 'nope'"):
-        with_uploaded_weights("nope", b"", "x.pt")
+    with pytest.raises(ModelError, match="There is no model called 'nope'"):
+        reg.with_uploaded_weights("nope", b"", "x.pt")
 
 
-def test_up10_zoo_upload_loads_without_copying_the_base(monkeypatch, tmp_path) -> None:
+def test_up10_zoo_upload_loads_without_copying_the_base(reg, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     torch.manual_seed(12)
     state = zoo.architecture("squeezenet1_1").state_dict()
-    loaded = with_uploaded_weights("squeezenet1_1", save_safetensors(state), "sq.safetensors")
-    assert loaded.module is not registry.get_model("squeezenet1_1").module
+    loaded = reg.with_uploaded_weights("squeezenet1_1", save_safetensors(state), "sq.safetensors")
+    assert loaded.module is not reg.get("squeezenet1_1").module
     for key, value in loaded.module.state_dict().items():
         assert torch.equal(value, state[key]), key
     assert not any(t.is_meta or t.requires_grad for t in loaded.module.parameters())
     assert loaded.input_size == (224, 224) and loaded.mean == (0.485, 0.456, 0.406)
     partial = save_safetensors(dict(list(state.items())[2:]))
-    with pytest.raises(ValueError, match=r"do not fit SqueezeNet 1\.1: 2 missing key"):
-        with_uploaded_weights("squeezenet1_1", partial, "partial.safetensors")
+    with pytest.raises(WeightsError, match=r"do not fit SqueezeNet 1\.1: 2 missing key"):
+        reg.with_uploaded_weights("squeezenet1_1", partial, "partial.safetensors")

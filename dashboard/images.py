@@ -1,9 +1,11 @@
-"""Decode and validate uploaded images into upright, fully loaded RGB or L PIL images.
+"""Decode and validate uploaded images into upright, fully loaded, small RGB or L PIL images.
 
 Every upload is hostile until proven otherwise: the payload size is checked before
 base64 decoding, only an allow-list of formats is parsed, and the pixel count is
-checked from the header before any pixel is decoded. Users see one plain sentence
-(`ImageError`); the technical reason goes to the log.
+checked from the header before any pixel is decoded. Big photos are normal input, so
+they are shrunk at decode time to at most ``MAX_SIDE`` pixels a side (JPEGs by libjpeg's
+DCT scaling, so the full-size picture is never in memory). Users see one plain sentence
+(`ImageError`, a `UserError`); the technical reason goes to the log.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ import hashlib
 import io
 import logging
 import struct
+from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from dashboard.errors import UserError
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 MAX_PIXELS = 40_000_000
+# The models look at a few hundred pixels a side; keeping more only costs memory.
+MAX_SIDE = 1024
 # Every progressive JPEG scan re-walks all blocks, so a small file with thousands of
 # scans costs minutes of CPU. libjpeg's default progressive script uses 10 scans.
 MAX_JPEG_SCANS = 100
@@ -43,10 +50,36 @@ _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _GREY_MODES = frozenset({"1", "L", "LA", "La"})
 _DATA_URL_HEADER_MAX = 256  # "data:<mime>;base64," is short; never scan a huge string
+# EXIF orientation -> the transpose that makes the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SWAPS_AXES = frozenset({5, 6, 7, 8})
 
 
-class ImageError(ValueError):
+class ImageError(UserError, ValueError):
     """An upload was refused; ``str(exc)`` is one sentence to show the user."""
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A decoded upload: the (possibly downscaled) image and the size the file had.
+
+    ``original_size`` is (width, height) before downscaling, after EXIF rotation.
+    """
+
+    image: Image.Image
+    original_size: tuple[int, int]
+
+    @property
+    def was_downscaled(self) -> bool:
+        return self.image.size != self.original_size
 
 
 def _refused(message: str, reason: object) -> ImageError:
@@ -76,9 +109,14 @@ def _looks_like_allowed_format(data: bytes) -> bool:
 
 
 def decode_upload(
-    contents: str, filename: str | None = None, *, max_bytes: int, max_pixels: int = MAX_PIXELS
-) -> Image.Image:
-    """Turn a ``dcc.Upload`` data URL into a validated RGB or L image.
+    contents: str,
+    filename: str | None = None,
+    *,
+    max_bytes: int,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+) -> DecodedImage:
+    """Turn a ``dcc.Upload`` data URL into a validated, small RGB or L image.
 
     Args:
         contents: ``"data:<mime>;base64,<payload>"`` as sent by ``dcc.Upload``.
@@ -86,9 +124,10 @@ def decode_upload(
         max_bytes: Largest decoded file accepted. The payload length is checked
             before decoding, so an oversize upload costs no decoding work.
         max_pixels: Largest width × height accepted, see `load_image_bytes`.
+        max_side: Longest side of the returned image, see `load_image_bytes`.
 
     Returns:
-        A fully loaded, upright image of mode "RGB" or "L".
+        A fully loaded, upright image of mode "RGB" or "L", and its original size.
 
     Raises:
         ImageError: The upload is malformed, too large, or not a readable image.
@@ -96,7 +135,7 @@ def decode_upload(
     """
     data = decode_data_url(contents, filename, max_bytes=max_bytes)
     try:
-        return load_image_bytes(data, max_pixels=max_pixels)
+        return load_image_bytes(data, max_pixels=max_pixels, max_side=max_side)
     except ImageError:
         logger.info("Upload %r (%d bytes) refused.", filename, len(data))
         raise
@@ -136,22 +175,30 @@ def decode_data_url(contents: str, filename: str | None = None, *, max_bytes: in
     return data
 
 
-def load_image_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode image bytes into an upright, fully loaded RGB or L image.
+def load_image_bytes(
+    data: bytes, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE
+) -> DecodedImage:
+    """Decode image bytes into an upright, fully loaded RGB or L image of bounded size.
 
     Only PNG, JPEG, WebP, BMP and GIF are parsed. Animated files give their first
     frame; EXIF orientation is applied; transparency is flattened onto white;
     16-bit grey is scaled (not clipped) to 8 bits; metadata (EXIF, ICC, text) is
-    dropped. The result is detached from ``data``.
+    dropped. An image whose longest side exceeds ``max_side`` is shrunk to fit,
+    keeping its aspect ratio: a JPEG is decoded at 1/2, 1/4 or 1/8 scale (draft
+    mode) and then resampled, other formats are decoded then resampled. Smaller
+    images keep their exact pixels. The result is detached from ``data``.
 
     Raises:
         ImageError: Empty, not an allowed image, corrupt, more than ``max_pixels``
             pixels (checked from the header, before decoding; Pillow's own
             ``Image.MAX_IMAGE_PIXELS`` bomb limit also applies), or a JPEG of more
             than ``MAX_JPEG_SCANS`` scans.
+        ValueError: ``max_pixels`` or ``max_side`` is not positive (a programming error).
     """
     if max_pixels < 1:
         raise ValueError(f"max_pixels must be positive, got {max_pixels!r}.")
+    if max_side < 1:
+        raise ValueError(f"max_side must be positive, got {max_side!r}.")
     if not data:
         raise _refused(MSG_EMPTY, "zero bytes")
     limit = _pixel_limit(max_pixels)
@@ -168,9 +215,26 @@ def load_image_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Imag
             scans = data.count(b"\xff\xda") if img.format in ("JPEG", "MPO") else 0
             if scans > MAX_JPEG_SCANS:
                 raise _refused(MSG_TOO_MANY_SCANS, f"{scans} start-of-scan markers")
+            target = _fitted_size((width, height), max_side)
+            box = None
+            if target != (width, height) and img.format in ("JPEG", "MPO"):
+                drafted = img.draft("L" if img.mode == "L" else "RGB", target)
+                box = drafted[1] if drafted else None
             img.load()
-            _make_upright(img)
-            return _to_rgb_or_l(img)
+            orientation = _orientation(img)
+            out = _to_rgb_or_l(img)
+            if target != (width, height):
+                # reducing_gap=3: integer box reduction first, then Lanczos over the last
+                # factor of 3 or less, "indistinguishable from fair resampling" (Pillow).
+                out = out.resize(target, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+            if orientation in _UPRIGHT:
+                out = out.transpose(_UPRIGHT[orientation])
+            if orientation in _SWAPS_AXES:
+                width, height = height, width
+            if out is img:  # nothing made a copy: detach the pixels from the file
+                out = img.copy()
+            out.info = {}
+            return DecodedImage(out, (width, height))
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -184,16 +248,27 @@ def load_image_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Image.Imag
         raise _refused(MSG_CORRUPT, exc) from exc
 
 
-def _make_upright(img: Image.Image) -> None:
-    """Apply the EXIF orientation in place (no copy); a broken EXIF block is ignored."""
+def _fitted_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """``size`` scaled to a longest side of ``max_side``, aspect kept; unchanged if it fits."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= max_side:
+        return size
+    return max(1, round(width * max_side / longest)), max(1, round(height * max_side / longest))
+
+
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1 = upright); a broken EXIF block counts as upright."""
     try:
-        ImageOps.exif_transpose(img, in_place=True)
+        value = img.getexif().get(ExifTags.Base.Orientation, 1)
     except _DECODE_ERRORS as exc:
         logger.warning("Ignoring unreadable EXIF orientation: %s: %s", type(exc).__name__, exc)
+        return 1
+    return value if isinstance(value, int) else 1
 
 
 def _to_rgb_or_l(img: Image.Image) -> Image.Image:
-    """Normalise any decoded mode to "RGB" or "L", with metadata dropped."""
+    """Normalise any decoded mode to "RGB" or "L"; an image already in one is returned as is."""
     mode = img.mode
     if mode.startswith("I") or mode == "F":
         out = _scale_to_l(img)
@@ -206,8 +281,7 @@ def _to_rgb_or_l(img: Image.Image) -> Image.Image:
             out = Image.new(target, src.size, "white")
             out.paste(src, mask=src)
         else:
-            out = img.convert(target) if mode != target else img.copy()
-    out.info = {}
+            out = img.convert(target) if mode != target else img
     return out
 
 

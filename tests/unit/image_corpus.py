@@ -210,3 +210,22 @@ def jpeg_with_garbage_exif() -> bytes:
     data = encode(Image.new("RGB", (8, 8), GREEN), "JPEG", quality=95)
     junk = b"Exif\x00\x00MM\x00*\xff\xff\xff\xff" + bytes(range(256)) * 2
     return data[:2] + b"\xff\xe1" + struct.pack(">H", len(junk) + 2) + junk + data[2:]
+
+
+def phone_photo(width: int = 6000, height: int = 4000, *, orientation: int = 1) -> bytes:
+    """A camera-like JPEG: colour gradients plus sensor noise, quality 85, like a phone's.
+
+    The stored top-left tenth (both ways) is a solid red block, so a test can tell where
+    the stored corner ended up after EXIF rotation. 24 MP comes out at about 1-2 MB.
+    """
+    rng = np.random.default_rng(width * height)
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    pixels[..., 0] = np.linspace(20, 230, width, dtype=np.uint8)[None, :]
+    pixels[..., 1] = np.linspace(30, 220, height, dtype=np.uint8)[:, None]
+    pixels[..., 2] = 120
+    pixels += rng.integers(0, 6, (height, width, 1), dtype=np.uint8)  # grain, all channels
+    pixels[: height // 10, : width // 10] = RED
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[0x0112] = orientation
+    return encode(Image.fromarray(pixels), "JPEG", quality=85, exif=exif.tobytes())

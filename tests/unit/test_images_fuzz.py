@@ -1,4 +1,4 @@
-"""Fuzz dashboard.images: any input gives an RGB/L image or an ImageError, nothing else."""
+"""Fuzz dashboard.images: any input gives a small RGB/L image or an ImageError, nothing else."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from dashboard.images import ImageError, decode_upload, load_image_bytes
+from dashboard.images import MAX_SIDE, DecodedImage, ImageError, decode_upload, load_image_bytes
 from tests.unit import image_corpus as corpus
 
 # Mutations can forge headers of up to 65535 x 65535 pixels: a 1 MP cap keeps every
 # example cheap while exercising the same code paths as the 40 MP default.
 FUZZ_MAX_PIXELS = 2**20
+# The seeds are a few pixels a side: small limits send them through the downscaling
+# (JPEG draft) path, the default one through the untouched path.
+FUZZ_MAX_SIDES = st.sampled_from([1, 5, 8, MAX_SIDE])
 FUZZ = settings(
     deadline=None,
     max_examples=300,
@@ -46,17 +49,27 @@ def _seeds() -> list[bytes]:
 SEEDS = _seeds()
 
 
-def check(data: bytes) -> None:
-    """The property: a valid small image, or one human sentence."""
+def check(data: bytes, max_side: int = MAX_SIDE) -> None:
+    """The property: a valid image no larger than asked, or one human sentence."""
     try:
-        img = load_image_bytes(data, max_pixels=FUZZ_MAX_PIXELS)
+        decoded = load_image_bytes(data, max_pixels=FUZZ_MAX_PIXELS, max_side=max_side)
     except ImageError as exc:
         message = str(exc)
         assert message.endswith(".") and "PIL" not in message and "/" not in message
         return
+    check_decoded(decoded, max_side)
+
+
+def check_decoded(decoded: DecodedImage, max_side: int) -> None:
+    img = decoded.image
     assert type(img) is Image.Image
     assert img.mode in ("RGB", "L")
-    assert 1 <= img.width * img.height <= FUZZ_MAX_PIXELS
+    assert 1 <= max(img.size) <= max_side
+    width, height = decoded.original_size
+    assert 1 <= width * height <= FUZZ_MAX_PIXELS
+    assert decoded.was_downscaled == (max(width, height) > max_side)
+    if not decoded.was_downscaled:
+        assert img.size == decoded.original_size
     img.tobytes()  # pixels really are loaded and readable
 
 
@@ -95,34 +108,35 @@ def test_fuzz_valid_signature_then_garbage(signature: bytes, tail: bytes) -> Non
 
 
 @settings(FUZZ, max_examples=1000)
-@given(mutated())
-def test_fuzz_mutated_valid_files(data: bytes) -> None:
-    check(data)
+@given(mutated(), FUZZ_MAX_SIDES)
+def test_fuzz_mutated_valid_files(data: bytes, max_side: int) -> None:
+    check(data, max_side)
 
 
 @FUZZ
 @given(st.text(max_size=300) | st.builds(lambda b: "data:;base64," + b, st.text(max_size=300)))
 def test_fuzz_decode_upload_text(contents: str) -> None:
     try:
-        img = decode_upload(contents, "fuzz.png", max_bytes=4096, max_pixels=FUZZ_MAX_PIXELS)
+        decoded = decode_upload(contents, "fuzz.png", max_bytes=4096, max_pixels=FUZZ_MAX_PIXELS)
     except ImageError:
         return
-    assert img.mode in ("RGB", "L")
+    check_decoded(decoded, MAX_SIDE)
 
 
 @FUZZ
-@given(mutated())
-def test_fuzz_decode_upload_of_mutated_files(data: bytes) -> None:
+@given(mutated(), FUZZ_MAX_SIDES)
+def test_fuzz_decode_upload_of_mutated_files(data: bytes, max_side: int) -> None:
     contents = "data:image/png;base64," + base64.b64encode(data).decode()
+    limits = {"max_bytes": 64 * 1024, "max_pixels": FUZZ_MAX_PIXELS, "max_side": max_side}
     try:
-        img = decode_upload(contents, None, max_bytes=64 * 1024, max_pixels=FUZZ_MAX_PIXELS)
+        decoded = decode_upload(contents, None, **limits)
     except ImageError:
         return
-    assert img.mode in ("RGB", "L")
+    check_decoded(decoded, max_side)
 
 
 @pytest.mark.parametrize("seed", range(len(SEEDS)))
-def test_every_seed_is_valid(seed: int) -> None:
-    """The mutations start from files that do load."""
-    img = load_image_bytes(SEEDS[seed])
-    assert img.mode in ("RGB", "L")
+@pytest.mark.parametrize("max_side", [1, 5, MAX_SIDE])
+def test_every_seed_is_valid(seed: int, max_side: int) -> None:
+    """The mutations start from files that do load, at every size limit the fuzzers use."""
+    check_decoded(load_image_bytes(SEEDS[seed], max_side=max_side), max_side)

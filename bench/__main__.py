@@ -81,13 +81,13 @@ def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(2)
     from bench import report, targets
     from bench.breakdown import switch_breakdown
-    from bench.dash_client import DashEndpoint, Session, initial_values
     from bench.figure_bench import Repeats, bench_layer
     from bench.memory import run_memory
-    from bench.server_bench import bench_server_layer, distinct_images, find_explorer
+    from bench.server_bench import bench_server_layer
     from dashboard.app import create_app
     from dashboard.config import Config
     from dashboard.explorer import View
+    from tests.wire import DashClient, ExplorerTab, distinct_images, find_explorer, initial_values
 
     started = time.perf_counter()
     results: dict = {"machine": report.machine(), "args": _jsonable(vars(args))}
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> dict:
     app = create_app(config)
     explorer = find_explorer(app)
     image = next((k for k in explorer.images.sample_keys if "chelsea" in k), "random")
-    endpoint = DashEndpoint(app)
-    session = Session(endpoint, initial_values(endpoint, MODEL, image))
+    client = DashClient(app)
+    session = ExplorerTab(client, initial_values(client, MODEL, image))
     opened = session.open_model(MODEL)  # builds VGG16 and runs its first forward pass
     loaded = explorer.model(MODEL)
     all_layers = [layer.name for layer in loaded.conv_layers]

@@ -38,7 +38,7 @@ def switch_breakdown(explorer: Explorer, view: View, repeats: int = 7) -> dict:
     maps = explorer.layer_outputs(model, view.image)[layer.name]
     steps: dict[str, dict] = {}
 
-    kernel, steps["kernels.build"] = _measure(lambda: explorer.kernel_figure(view), repeats)
+    kernel, steps["kernels.build"] = _measure(lambda: explorer.kernel_view(view).figure, repeats)
     _, steps["kernels.json"] = _measure(lambda: to_json_plotly(kernel), repeats)
 
     grid, steps["features.build"] = _measure(

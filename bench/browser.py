@@ -10,15 +10,14 @@ dispatches); per grid, drawn time minus response arrival is the browser's share.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dash import Dash
-from werkzeug.serving import make_server
 
 from bench.timing import summary
+from tests.wire import LOOPBACK, serve_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +86,6 @@ return performance.getEntriesByType('resource')
   .filter(e => e.name.includes('_dash-update-component'))
   .map(e => ({start: e.startTime, end: e.responseEnd}));
 """
-
-
-@contextmanager
-def serve(app: Dash) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (an ephemeral port) in a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @contextmanager
@@ -210,8 +196,8 @@ def bench_browser(app: Dash, layers: list[str], away: str, repeats: int) -> dict
     shown, the page first switches to ``away`` (not timed).
     """
     samples: dict[str, list[dict]] = {layer: [] for layer in layers}
-    with serve(app) as url, chromium() as driver:
-        driver.get(url)
+    with serve_in_thread(app) as port, chromium() as driver:
+        driver.get(f"http://{LOOPBACK}:{port}")
         # The first draw includes building the model and its first forward pass.
         current = _first_kernel_title(driver, timeout_s=300)
         deadline = time.monotonic() + 300

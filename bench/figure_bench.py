@@ -49,7 +49,7 @@ def bench_layer(explorer: Explorer, model: str, layer: str, image: str, repeats:
             feature, f_ms = timed(
                 lambda: to_json_plotly(figures.feature_grid(maps, selected=0, layer=layer)).encode()
             )
-            kernel, k_ms = timed(lambda: to_json_plotly(explorer.kernel_figure(view)).encode())
+            kernel, k_ms = timed(lambda: to_json_plotly(explorer.kernel_view(view).figure).encode())
             feature_ms.append(f_ms)
             kernel_ms.append(k_ms)
             both_ms.append(f_ms + k_ms)

@@ -51,10 +51,10 @@ def measure(
 ) -> dict:
     import torch
 
-    from bench.dash_client import DashEndpoint, Session, check_figure, initial_values
-    from bench.server_bench import distinct_images, find_explorer
+    from bench.server_bench import check_figure
     from dashboard.app import create_app
     from dashboard.config import Config
+    from tests.wire import DashClient, ExplorerTab, distinct_images, find_explorer, initial_values
 
     torch.set_num_threads(2)
     rss_start = rss()
@@ -63,8 +63,8 @@ def measure(
     explorer.model(model)  # builds it (random weights offline)
     gc.collect()
     rss_model = rss()
-    endpoint = DashEndpoint(app)
-    session = Session(endpoint, initial_values(endpoint, model, "random"))
+    client = DashClient(app)
+    session = ExplorerTab(client, initial_values(client, model, "random"))
     session.open_model(model)
     session.switch_layer(layer)
     rss_first = rss()
@@ -89,8 +89,8 @@ def measure(
         "layer": layer,
         "images": images,
         "forward_passes": passes,
-        "cache_budget_bytes": cache.budget_bytes,
-        "cache_used_bytes": cache.used_bytes,
+        "cache_budget_bytes": cache.budget,
+        "cache_used_bytes": cache.used,
         "rss_start_mib": round(rss_start / MIB, 1),
         "rss_model_loaded_mib": round(rss_model / MIB, 1),
         "rss_first_view_mib": round(rss_first / MIB, 1),

@@ -1,6 +1,6 @@
 """Server time of the real callbacks: layer switch, first view after a new image, forward.
 
-Everything goes through ``/_dash-update-component`` (see bench.dash_client). Per layer and
+Everything goes through ``/_dash-update-component`` (see tests.wire). Per layer and
 round: switch away and back to the layer (timed: its activations are cached), upload a new
 image, then time the bare ``model(x)`` and the first view of that image side by side (the
 order alternates between rounds, so neither always runs second on a warm CPU).
@@ -8,61 +8,30 @@ order alternates between rounds, so neither always runs second on a warm CPU).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Iterator
 
-import numpy as np
 import torch
-from dash import Dash
 from PIL import Image
 
-from bench.dash_client import Session, check_figure
 from bench.timing import median, ratio, summary, timed
 from dashboard.explorer import Explorer
+from tests.wire import ExplorerTab, ForwardCounter, Reply
 
 log = logging.getLogger(__name__)
 
 
-def find_explorer(app: Dash) -> Explorer:
-    """The app's Explorer: ``app.explorer``, else the one its callbacks close over."""
-    explorer = getattr(app, "explorer", None)
-    if isinstance(explorer, Explorer):
-        return explorer
-    for spec in app.callback_map.values():
-        function = inspect.unwrap(spec["callback"])
-        explorer = inspect.getclosurevars(function).nonlocals.get("explorer")
-        if isinstance(explorer, Explorer):
-            return explorer
-    raise RuntimeError("no callback of this app closes over an Explorer")
-
-
-def distinct_images(seed: int, size: int = 224) -> Iterator[Image.Image]:
-    """An endless stream of different photo-like RGB images (smooth colour fields + noise)."""
-    rng = np.random.default_rng(seed)
-    while True:
-        coarse = rng.random((7, 7, 3)) * 255
-        smooth = Image.fromarray(coarse.astype(np.uint8)).resize(
-            (size, size), Image.Resampling.BICUBIC
-        )
-        noise = rng.normal(0, 12, (size, size, 3))
-        pixels = np.clip(np.asarray(smooth, dtype=np.float64) + noise, 0, 255)
-        yield Image.fromarray(pixels.astype(np.uint8))
-
-
-class ForwardCounter:
-    """Counts calls of a module's forward (an independent check of the cache's own stats)."""
-
-    def __init__(self, module: torch.nn.Module) -> None:
-        self.calls = 0
-        self._handle = module.register_forward_pre_hook(self._count)
-
-    def _count(self, *_args: object) -> None:
-        self.calls += 1
-
-    def remove(self) -> None:
-        self._handle.remove()
+def check_figure(reply: Reply, key: str) -> None:
+    """Raise when a figure output is an error message instead of a grid."""
+    figure = reply.outputs.get(key)
+    status = reply.outputs.get("status.children")
+    if status:
+        raise RuntimeError(f"{reply.output}: the page says {status!r}")
+    if not isinstance(figure, dict) or not figure.get("data"):
+        layout = (figure or {}).get("layout", {}) if isinstance(figure, dict) else {}
+        notes = [a.get("text") for a in layout.get("annotations", [])]
+        raise RuntimeError(f"{reply.output}: no figure data ({notes})")
 
 
 def bare_forward_ms(module: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
@@ -78,7 +47,7 @@ def bare_forward_ms(module: torch.nn.Module, x: torch.Tensor) -> tuple[float, fl
 
 
 def bench_server_layer(
-    session: Session,
+    session: ExplorerTab,
     explorer: Explorer,
     model_name: str,
     layer: str,

@@ -1,4 +1,4 @@
-"""Load test: gunicorn exactly as the Procfile runs it, many browser-like sessions, loopback only.
+"""Load test: the server exactly as the Procfile runs it, many browser-like sessions, on loopback.
 
 ``python -m bench.loadtest`` (or ``python -m bench.load``) with the flags below; the table goes
 to stdout, the JSON report to ``--out``; exit status 0 when the run is OK.
@@ -37,9 +37,10 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
         "--env", action="append", default=[], metavar="KEY=VALUE", help="extra server env"
     )
     parser.add_argument(
+        "--server-args",
         "--gunicorn-args",
         default="",
-        help="extra gunicorn options after the Procfile's, e.g. '--threads 8' (experiments)",
+        help="extra server options after the Procfile's, e.g. '--threads 8' (experiments)",
     )
     args = parser.parse_args(argv)
     if any("=" not in item for item in args.env):
@@ -57,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
         connections=args.connections,
         seed=args.seed,
         keep_log=args.keep_log,
-        gunicorn_args=tuple(shlex.split(args.gunicorn_args)),
+        server_args=tuple(shlex.split(args.server_args)),
         extra_env=tuple(tuple(item.split("=", 1)) for item in args.env),
     )
 

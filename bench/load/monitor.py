@@ -10,7 +10,7 @@ import time
 import psutil
 
 from bench.load.options import MIB
-from bench.load.server import HEALTHZ_ERRORS, Server, healthz
+from tests.wire import HEALTHZ_ERRORS, Server, healthz
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 class Monitor(threading.Thread):
     """Samples the workers' RSS every 0.25 s and /healthz every 2 s while the load runs."""
 
-    def __init__(self, server: Server, port: int) -> None:
+    def __init__(self, server: Server) -> None:
         super().__init__(name="load-monitor", daemon=True)
-        self.server, self.port = server, port
+        self.server, self.port = server, server.port
         self.stopping = threading.Event()
         self.worker_peak = self.tree_peak = 0
         self.worker_pids: set[int] = set()
@@ -30,20 +30,19 @@ class Monitor(threading.Thread):
         self._t0 = time.monotonic()
 
     def sample(self) -> tuple[int, int]:
-        """(workers' RSS, whole tree's RSS) in bytes."""
+        """(workers' RSS, whole tree's RSS) in bytes; a single-process server is its own
+        worker, counted once in the tree."""
         workers = self.server.workers()
         self.worker_pids.update(w.pid for w in workers)
-        worker_rss = 0
-        for worker in workers:
+        rss: dict[int, int] = {}
+        for process in (self.server.master, *workers):
             with contextlib.suppress(psutil.Error):
-                worker_rss += worker.memory_info().rss
-        try:
-            master = self.server.master.memory_info().rss
-        except psutil.Error:
-            master = 0
+                rss[process.pid] = process.memory_info().rss
+        worker_rss = sum(rss.get(w.pid, 0) for w in workers)
+        tree_rss = sum(rss.values())
         self.worker_peak = max(self.worker_peak, worker_rss)
-        self.tree_peak = max(self.tree_peak, worker_rss + master)
-        return worker_rss, worker_rss + master
+        self.tree_peak = max(self.tree_peak, tree_rss)
+        return worker_rss, tree_rss
 
     def run(self) -> None:
         last = 0.0

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PROCFILE = ROOT / "Procfile"
 SAMPLES = ROOT / "assets" / "samples"
 DEFAULT_OUT = ROOT / "bench" / "results" / "load-latest.json"
-LOOPBACK = "127.0.0.1"
 MIB = 1024 * 1024
 
 # model -> share of model switches; VGG16 is 528 MB and ~6 s to build: keep it rare.
@@ -46,6 +44,6 @@ class LoadOptions:
     client_timeout_s: float = 150.0  # above gunicorn's --timeout 120
     startup_timeout_s: float = 180.0
     seed: int = 0
-    gunicorn_args: tuple[str, ...] = ()  # appended after the Procfile's (experiments only)
+    server_args: tuple[str, ...] = ()  # appended after the Procfile's (experiments only)
     extra_env: tuple[tuple[str, str], ...] = ()  # e.g. (("MALLOC_ARENA_MAX", "2"),)
     keep_log: bool = False

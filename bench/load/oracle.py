@@ -1,8 +1,9 @@
 """The torch-side oracle: expected activations and weights, and the checks of the figures.
 
-The small models are rebuilt here with ``get_model``, the same image goes through
-``model.preprocess``, and a plain forward hook records each conv layer's output; the
-figures the server sent (plotly typed arrays) are decoded and compared value by value.
+The small models are rebuilt here by this process's own ``ModelRegistry`` (the server's
+builders), the same image goes through ``model.preprocess``, and a plain forward hook
+records each conv layer's output; the figures the server sent (plotly typed arrays) are
+decoded and compared value by value.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import torch
 from PIL import Image
 
 from bench.load.options import SAMPLES
-from dashboard.figures.typed import decode_typed
-from dashboard.models import get_model
+from dashboard.models import ModelRegistry
+from tests.wire import decode_typed
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,14 @@ class Oracle:
 
     def __init__(self, max_entries: int = 64) -> None:
         self._lock = threading.Lock()
+        self.models = ModelRegistry(allow_download=False)
         self._maps: OrderedDict[tuple, dict[str, np.ndarray]] = OrderedDict()
         self._uploaded: dict[str, torch.nn.Module] = {}
         self.max_entries = max_entries
 
     def register_weights(self, key: str, model: str, state: dict[str, torch.Tensor]) -> None:
         with self._lock:  # the only place this process hooks its modules: no hook is copied
-            clone = copy.deepcopy(get_model(model).module)
+            clone = copy.deepcopy(self.models.get(model).module)
             clone.load_state_dict(state)
             self._uploaded[key] = clone.eval().requires_grad_(False)
 
@@ -69,7 +71,7 @@ class Oracle:
     def module(self, model: str, weights_key: str | None) -> torch.nn.Module:
         if weights_key is not None:
             return self._uploaded[weights_key]
-        return get_model(model).module
+        return self.models.get(model).module
 
     def weight(self, model: str, weights_key: str | None, layer: str) -> np.ndarray:
         conv = self.module(model, weights_key).get_submodule(layer)
@@ -77,7 +79,7 @@ class Oracle:
 
     def maps(self, model: str, weights_key: str | None, image: ImageRef) -> dict[str, np.ndarray]:
         """Every conv layer's output for (model, weights, image): a plain forward hook."""
-        loaded = get_model(model)
+        loaded = self.models.get(model)
         key = (loaded.key, weights_key, image.key)
         with self._lock:
             if key in self._maps:

@@ -123,7 +123,7 @@ def build_report(
 def summary(report: dict) -> str:
     """The report as a plain-text table."""
     lines = [
-        f"gunicorn: {report['command']}",
+        f"server: {report['command']}",
         f"{report['sessions']} sessions, {report['seconds']} s, {report['requests']} requests, "
         f"{report['requests_per_s']} req/s",
         "",

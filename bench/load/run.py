@@ -1,4 +1,4 @@
-"""One bounded load run against a gunicorn it starts and always stops; the report."""
+"""One bounded load run against the Procfile's server, which it starts and always stops."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from pathlib import Path
 
 import torch
 
-from bench.load.client import Connection
 from bench.load.monitor import Monitor
 from bench.load.options import MODEL_MIX, LoadOptions
 from bench.load.oracle import Oracle
-from bench.load.page import Page
 from bench.load.record import Recorder
 from bench.load.report import build_report
-from bench.load.server import Server, free_port, healthz, procfile_command, scan_log, server_env
+from bench.load.server import scan_log, server_env
 from bench.load.session import Session
-from dashboard.models import get_model
+from bench.load.tab import check_callbacks
+from dashboard.models import ModelRegistry
 from dashboard.models.zoo import ZOO_LABELS, architecture
+from tests.wire import DashClient, HTTPTransport, Server, healthz
 
 
-def model_bytes(names: tuple[str, ...]) -> dict[str, int]:
+def model_bytes(names: tuple[str, ...], models: ModelRegistry) -> dict[str, int]:
     """Parameter + buffer bytes of each model (zoo models built on the meta device)."""
     sizes = {}
     for name in names:
@@ -32,7 +32,7 @@ def model_bytes(names: tuple[str, ...]) -> dict[str, int]:
             with torch.device("meta"):
                 module = architecture(name)
         else:
-            module = get_model(name).module
+            module = models.get(name).module
         tensors = [*module.parameters(), *module.buffers()]
         sizes[name] = int(sum(t.numel() * t.element_size() for t in tensors))
     return sizes
@@ -51,11 +51,15 @@ def check_options(options: LoadOptions) -> None:
         raise ValueError(f"models must be among {list(MODEL_MIX)}, got {unknown}.")
 
 
+def tab_client(port: int, options: LoadOptions, dependencies: list[dict]) -> DashClient:
+    """One tab's client: its own keep-alive connections, the run's one dependency list."""
+    transport = HTTPTransport(port, options.client_timeout_s, options.connections)
+    return DashClient(transport, dependencies)
+
+
 def run(options: LoadOptions) -> dict:
-    """One bounded load test against a gunicorn we start and always stop; the report."""
+    """One bounded load test against the Procfile's server, started and always stopped."""
     check_options(options)
-    port = options.port or free_port()
-    argv = procfile_command(port) + list(options.gunicorn_args)
     fd, name = tempfile.mkstemp(prefix="convscope-load-", suffix=".log")
     os.close(fd)
     log_path = Path(name)
@@ -64,27 +68,30 @@ def run(options: LoadOptions) -> dict:
     recorder = Recorder(options.max_requests)
     load_start = os.getloadavg()
     phases = {"launched": time.monotonic()}
-    server = Server(argv, server_env(options, port), log_path)
+    server = Server.from_procfile(log_path, options.port, server_env(options), options.server_args)
     try:
-        health_start = server.wait_ready(port, options.startup_timeout_s)
+        health_start = server.wait_ready(options.startup_timeout_s)
         phases["ready"] = time.monotonic()
-        monitor = Monitor(server, port)
+        monitor = Monitor(server)
         rss_before = monitor.sample()
-        setup = Connection(port, options.client_timeout_s)
-        try:
-            page = Page(setup.get_json("/_dash-dependencies"), setup.get_json("/_dash-layout"))
-        finally:
-            setup.close()
+        setup = DashClient(HTTPTransport(server.port, options.client_timeout_s))
+        setup.close()  # its dependency list is all the sessions share
+        check_callbacks(setup)
         oracle = Oracle()
-        sizes = model_bytes(options.models)
+        sizes = model_bytes(options.models, oracle.models)
+        clients = [
+            tab_client(server.port, options, setup.dependencies) for _ in range(options.sessions)
+        ]
+        # Each session loads its own page (GET /_dash-layout) before the load starts.
+        sessions = [
+            Session(i, client, options, recorder, oracle) for i, client in enumerate(clients)
+        ]
         started = time.monotonic()
         deadline = started + options.seconds
-        sessions = [
-            Session(i, page, options, port, deadline, recorder, oracle)
-            for i in range(options.sessions)
-        ]
         threads = [
-            threading.Thread(target=s.run, name=f"load-session-{s.index}", daemon=True)
+            threading.Thread(
+                target=s.run, args=(deadline,), name=f"load-session-{s.index}", daemon=True
+            )
             for s in sessions
         ]
         monitor.start()
@@ -96,7 +103,7 @@ def run(options: LoadOptions) -> dict:
         stuck = [t.name for t in threads if t.is_alive()]
         monitor.stopping.set()
         monitor.join(30)
-        health_end = healthz(port)
+        health_end = healthz(server.port)
         rss_after = monitor.sample()
     finally:
         phases["stopping"] = time.monotonic()
@@ -105,7 +112,7 @@ def run(options: LoadOptions) -> dict:
         torch.set_num_threads(threads_before)
     report = build_report(
         options,
-        argv,
+        server.argv,
         recorder,
         elapsed,
         monitor,
@@ -119,7 +126,7 @@ def run(options: LoadOptions) -> dict:
         "startup": round(phases["ready"] - phases["launched"], 1),
         "shutdown": round(phases["stopped"] - phases["stopping"], 1),
     }
-    report["gunicorn_returncode"] = returncode
+    report["server_returncode"] = returncode
     report["machine"] = {
         "cpus": os.cpu_count(),
         "loadavg_start": [round(x, 2) for x in load_start],

@@ -9,17 +9,11 @@ import numpy as np
 from safetensors.torch import save
 
 from bench.load.options import ACTION_MIX, MODEL_MIX, SAMPLES
-from bench.load.oracle import ImageRef, decode_typed
+from bench.load.oracle import ImageRef
 from bench.load.tab import GENERIC_ERROR, Stop
-from bench.load.uploads import (
-    bad_images,
-    bad_weights,
-    custom_weights,
-    data_url,
-    encoded,
-    generated_image,
-)
+from bench.load.uploads import bad_images, bad_weights, custom_weights, generated_image
 from bench.load.views import CheckedTab
+from tests.wire import data_url, decode_typed, encoded
 
 
 class Session(CheckedTab):
@@ -27,13 +21,13 @@ class Session(CheckedTab):
 
     def open_model(self, model: str) -> None:
         self.values["model-select.value"] = model
-        out = self.fire("on_model", ["model-select.value"])
+        out = self.call("on_model", ["model-select.value"])
         if out is None:
             return
         if not self.v("layer-select.value"):
             # Evicted uploaded weights: the user reloads the page, which forgets them.
             self.values["weights-store.data"] = None
-            out = self.fire("on_model", ["model-select.value"])
+            out = self.call("on_model", ["model-select.value"])
             if not out or not self.v("layer-select.value"):
                 return
         self.views(["model-select.value", "layer-select.value"])
@@ -56,7 +50,7 @@ class Session(CheckedTab):
         keys = ["random", *(p.relative_to(SAMPLES).as_posix() for p in SAMPLES.glob("*.png"))]
         key = self.pick.choice([k if k == "random" else f"sample:{k}" for k in keys])
         self.values["sample-select.value"] = key
-        out = self.fire("on_image", ["sample-select.value"], "on_image(sample)")
+        out = self.call("on_image", ["sample-select.value"], "on_image(sample)")
         if out and out.get("image-store.data") == key:
             self.views(["image-store.data"])
 
@@ -67,7 +61,7 @@ class Session(CheckedTab):
         name = f"s{self.index}-{self.uploads}.{fmt.lower().replace('jpeg', 'jpg')}"
         self.values["image-upload.filename"] = name
         self.values["image-upload.contents"] = data_url(payload, f"image/{fmt.lower()}")
-        out = self.fire("on_image", ["image-upload.contents"], "on_image(upload)")
+        out = self.call("on_image", ["image-upload.contents"], "on_image(upload)")
         if out is None:
             return
         key = out.get("image-store.data")
@@ -104,7 +98,7 @@ class Session(CheckedTab):
             "customdata": {str(i): float(v) for i, v in enumerate(cd[row, col])},
         }
         self.values[f"{grid}.clickData"] = {"points": [point]}
-        out = self.fire("on_select", [f"{grid}.clickData"], "on_select(click)")
+        out = self.call("on_select", [f"{grid}.clickData"], "on_select(click)")
         if out is None or channel < 0 or out.get("status.children"):
             return  # refused with a sentence (e.g. evicted weights): counted by _scan_messages
         got = out.get("channel-store.data", self.v("channel-store.data"))
@@ -119,7 +113,7 @@ class Session(CheckedTab):
             return self.switch_layer()
         button = self.pick.choice(["kernel-page-next", "kernel-page-prev"])
         self.values[f"{button}.n_clicks"] = int(self.v(f"{button}.n_clicks") or 0) + 1
-        out = self.fire("on_select", [f"{button}.n_clicks"], "on_select(page)")
+        out = self.call("on_select", [f"{button}.n_clicks"], "on_select(page)")
         if out and "channel-store.data" in out:
             self.detail(["channel-store.data"])
 
@@ -134,7 +128,7 @@ class Session(CheckedTab):
         state = custom_weights(self.rng)
         self.values["weights-upload.filename"] = f"s{self.index}.safetensors"
         self.values["weights-upload.contents"] = data_url(save(state), "application/octet-stream")
-        out = self.fire("on_weights", ["weights-upload.contents"])
+        out = self.call("on_weights", ["weights-upload.contents"])
         stored = (out or {}).get("weights-store.data")
         if not isinstance(stored, dict):
             if out is not None:
@@ -142,7 +136,7 @@ class Session(CheckedTab):
                 self.recorder.error("unexpected_messages", "on_weights", text)
             return
         self.oracle.register_weights(str(stored["key"]), "custom", state)
-        if self.fire("on_model", ["weights-store.data"]) is not None:
+        if self.call("on_model", ["weights-store.data"]) is not None:
             self.views(["weights-store.data"])
 
     def _refusal(self, callback: str, component: str, output: str, store: str, cases: list) -> None:
@@ -152,7 +146,7 @@ class Session(CheckedTab):
         self.values[f"{component}.filename"] = filename
         self.values[f"{component}.contents"] = contents
         before = self.v(store)
-        out = self.fire(callback, [f"{component}.contents"], kind)
+        out = self.call(callback, [f"{component}.contents"], kind)
         if out is None:
             return
         text = out.get(output)
@@ -183,7 +177,9 @@ class Session(CheckedTab):
             bad_weights(self.rng),
         )
 
-    def run(self) -> None:
+    def run(self, deadline: float) -> None:
+        """Act until ``deadline`` (a ``time.monotonic()`` value) or the request budget ends."""
+        self.deadline = deadline
         actions = list(ACTION_MIX)
         weights = [ACTION_MIX[a] for a in actions]
         try:

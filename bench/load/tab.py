@@ -1,51 +1,63 @@
-"""One browser tab: its component values, and callbacks posted and applied like the renderer."""
+"""One browser tab under load: the wire ``Tab`` with every request timed, checked and recorded."""
 
 from __future__ import annotations
 
 import http.client
-import json
 import random
 import time
 
 import numpy as np
 
-from bench.load.client import Connection
 from bench.load.options import LoadOptions
 from bench.load.oracle import ImageRef, Oracle
-from bench.load.page import ENDPOINT, Page, is_patch, response_outputs
 from bench.load.record import Recorder
+from tests.wire import DashClient, Tab, is_patch
 
 GENERIC_ERROR = "Something went wrong on the server"
+
+# The callbacks the sessions fire, by the name they are reported under -> their first output.
+CALLBACKS = {
+    "on_model": "layer-select.options",
+    "on_weights": "weights-store.data",
+    "on_image": "image-store.data",
+    "on_kernels": "kernel-grid.figure",
+    "on_features": "feature-grid.figure",
+    "on_detail": "feature-detail.figure",
+    "on_select": "channel-store.data",
+}
+
+
+def check_callbacks(client: DashClient) -> None:
+    """Raises RuntimeError when the app lacks a callback the sessions fire."""
+    missing = [name for name, output in CALLBACKS.items() if output not in client.deps]
+    if missing:
+        raise RuntimeError(f"the app has no callbacks for {missing}")
 
 
 class Stop(Exception):
     """The run's time or request budget is spent: end the session."""
 
 
-class Tab:
-    """One browser tab: keeps its component values, fires callbacks like the renderer."""
+class LoadTab(Tab):
+    """One browser tab: its own page load, callbacks fired and recorded like the renderer's.
+
+    ``deadline`` (a ``time.monotonic()`` value) is set by ``run`` when the load starts.
+    """
 
     def __init__(
         self,
         index: int,
-        page: Page,
+        client: DashClient,
         options: LoadOptions,
-        port: int,
-        deadline: float,
         recorder: Recorder,
         oracle: Oracle,
     ) -> None:
-        self.index, self.page, self.options, self.deadline = index, page, options, deadline
+        super().__init__(client)  # this tab's own GET /_dash-layout, before the load starts
+        self.index, self.options = index, options
         self.recorder, self.oracle = recorder, oracle
-        # A browser keeps several connections per host and Dash fires independent callbacks
-        # in parallel, so consecutive requests of one tab may reach different workers.
-        self.conns = [
-            Connection(port, options.client_timeout_s) for _ in range(options.connections)
-        ]
-        self.sent = 0
+        self.deadline = 0.0
         self.rng = np.random.default_rng([options.seed, index])
         self.pick = random.Random(options.seed * 1000 + index)
-        self.values: dict[str, object] = json.loads(json.dumps(page.initial))
         self.images: dict[str, ImageRef] = {}  # this tab's uploads, by their image key
         self.feature_cd: object = None  # the last full feature grid's customdata spec
         self.kernel_cd: object = None
@@ -54,8 +66,9 @@ class Tab:
     def v(self, name: str) -> object:
         return self.values.get(name)
 
-    def fire(self, callback: str, changed: list[str], kind: str | None = None) -> dict | None:
-        """POST one callback; apply its outputs to the page; None when the request failed.
+    def call(self, callback: str, changed: list[str], kind: str | None = None) -> dict | None:
+        """POST the callback named ``callback`` (a ``CALLBACKS`` key); apply its outputs to
+        the page; its outputs, or None when the request failed (recorded under ``kind``).
 
         Raises:
             Stop: the run's deadline has passed or its request budget is spent.
@@ -63,11 +76,9 @@ class Tab:
         kind = kind or callback
         if time.monotonic() >= self.deadline or not self.recorder.take_request():
             raise Stop
-        body = self.page.body(callback, self.values, changed)
         start = time.perf_counter()
         try:
-            self.sent += 1
-            status, data = self.conns[self.sent % len(self.conns)].request("POST", ENDPOINT, body)
+            reply = self.post(CALLBACKS[callback], changed)
         except TimeoutError as exc:
             self.recorder.timing(kind, (time.perf_counter() - start) * 1000)
             self.recorder.error("timeouts", kind, repr(exc))
@@ -75,19 +86,16 @@ class Tab:
         except (OSError, http.client.HTTPException) as exc:
             self.recorder.error("connection", kind, repr(exc))
             return None
-        self.recorder.timing(kind, (time.perf_counter() - start) * 1000)
-        if status >= 500:
-            self.recorder.error("5xx", kind, f"{status}: {data[:200]!r}")
+        self.recorder.timing(kind, reply.ms)
+        if reply.status >= 500:
+            self.recorder.error("5xx", kind, f"{reply.status}: {reply.head[:200]!r}")
             return None
-        if status not in (200, 204):
-            self.recorder.error("non_200", kind, f"{status}: {data[:200]!r}")
+        if reply.status not in (200, 204):
+            self.recorder.error("non_200", kind, f"{reply.status}: {reply.head[:200]!r}")
             return None
-        outputs = response_outputs(data) if status == 200 else {}
-        for name, value in outputs.items():
-            if not name.endswith(".figure") and not is_patch(value):
-                self.values[name] = value
-        self._scan_messages(kind, outputs)
-        return outputs
+        self.apply(reply)
+        self._scan_messages(kind, reply.outputs)
+        return reply.outputs
 
     def _scan_messages(self, kind: str, outputs: dict) -> None:
         """Classify the sentences a response shows (status line, notices, message figures)."""
@@ -131,5 +139,4 @@ class Tab:
         return None
 
     def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
+        self.client.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import pickle
 
 import numpy as np
 import torch
 from PIL import Image
+
+from tests.wire import data_url, encoded
 
 
 def generated_image(rng: np.random.Generator) -> Image.Image:
@@ -19,17 +19,6 @@ def generated_image(rng: np.random.Generator) -> Image.Image:
     stripes = 40 * np.sin(np.arange(w)[None, :, None] / rng.uniform(2, 12))
     noise = rng.normal(0, 10, (h, w, 3))
     return Image.fromarray(np.clip(smooth + stripes + noise, 0, 255).astype(np.uint8))
-
-
-def encoded(image: Image.Image, fmt: str, quality: int = 90) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return buffer.getvalue()
-
-
-def data_url(payload: bytes, mime: str) -> str:
-    """What dcc.Upload hands the server: a base64 data URL of the file."""
-    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
 
 
 def bad_images(rng: np.random.Generator) -> list[tuple[str, str]]:

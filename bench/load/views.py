@@ -6,19 +6,26 @@ import re
 
 import numpy as np
 
-from bench.load.oracle import ImageRef, decode_typed, feature_mismatch, kernel_mismatch
-from bench.load.page import figure_title
-from bench.load.tab import Tab
+from bench.load.oracle import ImageRef, feature_mismatch, kernel_mismatch
+from bench.load.tab import LoadTab
+from tests.wire import decode_typed
 
 SMALL_MODELS = ("tinyvgg", "custom")  # checked value by value against torch here
 
 
-class CheckedTab(Tab):
+def figure_title(figure: object) -> str:
+    if not isinstance(figure, dict):
+        return ""
+    title = figure.get("layout", {}).get("title", "")
+    return str(title.get("text", "") if isinstance(title, dict) else title)
+
+
+class CheckedTab(LoadTab):
     """A tab that redraws its views like the renderer and checks them for the small models."""
 
     def views(self, changed: list[str]) -> None:
         """What fires after model/layer/image/weights change: kernels, features, detail."""
-        kernels = self.fire("on_kernels", changed)
+        kernels = self.call("on_kernels", changed)
         if kernels and isinstance(kernels.get("kernel-grid.figure"), dict):
             figure = kernels["kernel-grid.figure"]  # a message figure has no data to click
             self.kernel_cd = figure["data"][0]["customdata"] if figure.get("data") else None
@@ -29,7 +36,7 @@ class CheckedTab(Tab):
 
     def features(self, changed: list[str]) -> None:
         """on_features; remembers the grid for clicks and checks it for the small models."""
-        out = self.fire("on_features", changed)
+        out = self.call("on_features", changed)
         if out is None:
             self.feature_cd = None
             return
@@ -42,7 +49,7 @@ class CheckedTab(Tab):
             self.check_features(figure)
 
     def detail(self, changed: list[str]) -> None:
-        out = self.fire("on_detail", changed)
+        out = self.call("on_detail", changed)
         figure = (out or {}).get("feature-detail.figure")
         if not isinstance(figure, dict) or not figure.get("data"):
             return

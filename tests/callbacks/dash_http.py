@@ -6,24 +6,33 @@ from typing import Any
 
 from dash import Dash
 
-from bench.dash_client import DashEndpoint
+from tests.wire import DashClient, Tab
 
 
 class DashHTTP:
-    """Posts what the browser posts to ``/_dash-update-component`` and decodes the answer."""
+    """Posts what the browser posts to ``/_dash-update-component`` and decodes the answer.
+
+    One page load (its own ``GET /_dash-layout``, so its own session id); each call sends
+    the ``values`` given over that page's initial values, and keeps nothing of the answer.
+    """
 
     def __init__(self, app: Dash) -> None:
         self.app = app
-        self.endpoint = DashEndpoint(app)
-        self.client = self.endpoint.client
+        self.wire = DashClient(app)
+        self.client = self.wire.transport.client  # Flask's test client, for raw requests
+        self.page = Tab(self.wire)
         self.last_bytes = 0
 
     def call(self, first_output: str, values: dict[str, Any], changed: list[str]) -> dict:
         """Fire the callback whose first output is ``first_output`` ("id.prop").
 
-        ``values`` maps "id.prop" of its inputs and states to their values (missing: None).
-        Returns {"id.prop": new value} for the outputs it updated.
+        ``values`` maps "id.prop" of its inputs and states to their values; the others are
+        the page's initial ones. Returns {"id.prop": new value} for the outputs it updated.
+
+        Raises:
+            tests.wire.WireError: the app answered neither 200 nor 204.
         """
-        response = self.endpoint.call(first_output, values, changed)
-        self.last_bytes = response.nbytes
-        return response.outputs
+        reply = self.wire.post(first_output, {**self.page.values, **values}, changed)
+        reply.raise_for_status()
+        self.last_bytes = reply.nbytes
+        return reply.outputs

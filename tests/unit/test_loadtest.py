@@ -1,63 +1,165 @@
-"""The load tester: its payload and checking helpers, then a short run against gunicorn."""
+"""The wire client (tests.wire) and the load tester built on it (bench.load).
+
+The wire tests come first: payloads, the layout walker, patches, the same page over Flask's
+test client and over real HTTP. Then the load tester's checkers and a short real run.
+"""
 
 from __future__ import annotations
 
 import json
+from contextlib import closing
 
 import numpy as np
 import pytest
+from dash import Dash, Input, Output, Patch, State, dcc, html
 
 from bench.load.options import LoadOptions
 from bench.load.oracle import feature_mismatch, kernel_mismatch
-from bench.load.page import FIRST_OUTPUT, Page, split_outputs
 from bench.load.run import run
-from bench.load.server import procfile_command
+from bench.load.tab import CALLBACKS, check_callbacks
 from dashboard.figures import feature_grid, kernel_grid
+from tests.wire import (
+    DashClient,
+    HTTPTransport,
+    Tab,
+    WireError,
+    apply_patch,
+    decode_typed,
+    layout_values,
+    request_body,
+    serve_in_thread,
+    split_outputs,
+)
 
 RNG = np.random.default_rng(7)
 
 
-def test_lt01_procfile_command_is_the_procfile_on_loopback() -> None:
-    argv = procfile_command(8123)
-    assert argv[0].endswith("gunicorn") and argv[1] == "dashboard.wsgi:server"
-    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
-    assert "0.0.0.0" not in " ".join(argv) and "$PORT" not in " ".join(argv)
-
-
-def test_lt02_procfile_binding_elsewhere_is_refused(tmp_path) -> None:
-    procfile = tmp_path / "Procfile"
-    procfile.write_text("web: gunicorn app:server --bind 10.0.0.5:$PORT\n")
-    with pytest.raises(ValueError, match=r"only targets 127\.0\.0\.1"):
-        procfile_command(8000, procfile)
-
-
-def test_lt03_payload_keeps_the_hash_of_duplicate_outputs() -> None:
-    deps = [
-        {"output": f"..{first}...status.children..", "inputs": [], "state": []}
-        for name, first in FIRST_OUTPUT.items()
-        if name != "on_select"
-    ]
-    deps.append(
-        {
-            "output": "..channel-store.data@ab12...status.children@ab12..",
-            "inputs": [{"id": "feature-grid", "property": "clickData"}],
-            "state": [{"id": "model-select", "property": "value"}],
-        }
-    )
-    layout = {"props": {"children": [{"props": {"id": "model-select", "value": "custom"}}]}}
-    page = Page(deps, layout)
-    assert page.initial == {"model-select.value": "custom"}
+def test_wire01_payload_keeps_the_hash_of_duplicate_outputs() -> None:
+    dep = {
+        "output": "..channel-store.data@ab12...status.children@ab12..",
+        "inputs": [{"id": "feature-grid", "property": "clickData"}],
+        "state": [{"id": "model-select", "property": "value"}],
+    }
     values = {"model-select.value": "vgg16", "feature-grid.clickData": {"points": []}}
-    body = json.loads(page.body("on_select", values, ["feature-grid.clickData"]))
-    assert body["output"] == deps[-1]["output"]
+    body = request_body(dep, values, ["feature-grid.clickData"])
+    assert body["output"] == dep["output"]
     assert body["outputs"][0] == {"id": "channel-store", "property": "data@ab12"}
     assert body["inputs"][0]["value"] == {"points": []}
     assert body["state"] == [{"id": "model-select", "property": "value", "value": "vgg16"}]
+    assert body["changedPropIds"] == ["feature-grid.clickData"]
+    single = {"output": "feature-detail.figure", "inputs": dep["inputs"], "state": []}
+    assert request_body(single, {}, [])["outputs"] == {"id": "feature-detail", "property": "figure"}
+    assert "state" not in request_body(single, {}, [])
     assert split_outputs("feature-detail.figure") == [
         {"id": "feature-detail", "property": "figure"}
     ]
-    with pytest.raises(RuntimeError, match="no callbacks"):
-        Page(deps[:-1], layout)
+    # Callbacks by first output; one shared with an allow_duplicate twin needs its "@hash".
+    twice = {**single, "output": "..feature-detail.figure@ff...status.children@ff.."}
+    client = DashClient(tiny_app(), [dep, single, twice])
+    assert client.body("channel-store.data", values, [])["output"] == dep["output"]
+    assert client.body("feature-detail.figure@ff", {}, [])["output"] == twice["output"]
+    with pytest.raises(KeyError, match="no single callback"):
+        client.body("feature-detail.figure", {}, [])
+
+
+def test_wire02_layout_walker_finds_every_component_value() -> None:
+    layout = {
+        "props": {
+            "children": [
+                {"props": {"id": "model-select", "value": "custom"}, "type": "Dropdown"},
+                {
+                    "props": {
+                        "id": "pager",
+                        "hidden": True,
+                        "children": {"props": {"id": "next", "n_clicks": 0}, "type": "Button"},
+                    },
+                    "type": "Div",
+                },
+                {"props": {"id": {"type": "cell", "index": 1}, "value": 3}, "type": "Input"},
+                {"props": {"summary": {"props": {"id": "in-a-prop", "value": 1}}}},
+            ]
+        }
+    }
+    values = layout_values(layout)
+    assert values["model-select.value"] == "custom" and values["pager.hidden"] is True
+    assert values["next.n_clicks"] == 0 and values["in-a-prop.value"] == 1
+    assert values["pager.children"]["props"]["id"] == "next"  # what the renderer would send
+    assert not any(key.startswith("{") for key in values)  # pattern-matching ids: not kept
+
+
+def test_wire03_patches_apply_like_the_renderer() -> None:
+    patch = Patch()
+    patch["layout"]["shapes"] = [{"type": "rect"}]
+    patch["layout"]["title"].update({"text": "b"})
+    patch["data"].append(3)
+    patch["data"][-1] += 1
+    patch["data"].insert(0, 0)
+    del patch["layout"]["gone"]
+    before = {"data": [1, 2], "layout": {"title": {"text": "a", "x": 0}, "gone": 1}}
+    after = apply_patch(before, patch.to_plotly_json())
+    assert after == {
+        "data": [0, 1, 2, 4],
+        "layout": {"title": {"text": "b", "x": 0}, "shapes": [{"type": "rect"}]},
+    }
+    assert before["data"] == [1, 2] and "gone" in before["layout"]  # copied, not mutated
+    with pytest.raises(ValueError, match="does not hold"):
+        apply_patch(None, patch.to_plotly_json())
+
+
+def tiny_app() -> Dash:
+    """Two callbacks: a typed array, a Patch and a state read from the page."""
+    app = Dash(__name__)
+    app.layout = html.Div(
+        [
+            dcc.Input(id="n", value=2),
+            dcc.Store(id="session-store", data="abc"),
+            dcc.Graph(id="grid", figure={"data": [], "layout": {"title": {"text": "t"}}}),
+            html.Button(id="mark", n_clicks=0),
+            html.Div(id="marked"),
+        ]
+    )
+
+    @app.callback(Output("grid", "figure"), Input("n", "value"), State("session-store", "data"))
+    def grid(n: int, session: str) -> dict:
+        z = np.arange(int(n) * 3, dtype=np.float32).reshape(int(n), 3)
+        return {"data": [{"type": "heatmap", "z": z}], "layout": {"title": {"text": session}}}
+
+    @app.callback(
+        Output("marked", "children"),
+        Output("grid", "figure", allow_duplicate=True),
+        Input("mark", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def mark(clicks: int) -> tuple[str, Patch]:
+        patch = Patch()
+        patch["layout"]["shapes"] = [{"type": "rect", "x0": clicks}]
+        return f"{clicks} marked", patch
+
+    return app
+
+
+def drive(client: DashClient) -> dict[str, object]:
+    tab = Tab(client)  # its own GET /_dash-layout
+    assert tab.values["session-store.data"] == "abc"
+    reply = tab.fire("grid.figure", tab.set({"n.value": 3}))
+    assert reply.status == 200 and reply.nbytes > 100 and reply.ms > 0
+    z = decode_typed(tab.values["grid.figure"]["data"][0]["z"])
+    assert z.shape == (3, 3) and z[2, 2] == 8
+    tab.fire("marked.children", tab.set({"mark.n_clicks": 1}))
+    with pytest.raises(WireError, match="HTTP 500"):
+        tab.fire("grid.figure", tab.set({"n.value": "not a number"}))
+    return tab.values
+
+
+def test_wire04_the_same_page_over_the_test_client_and_over_http() -> None:
+    app = tiny_app()
+    in_process = drive(DashClient(app))
+    with serve_in_thread(app) as port, closing(DashClient(HTTPTransport(port, 10, 2))) as client:
+        over_http = drive(client)
+    assert over_http == in_process
+    figure = in_process["grid.figure"]
+    assert figure["layout"] == {"title": {"text": "abc"}, "shapes": [{"type": "rect", "x0": 1}]}
+    assert in_process["marked.children"] == "1 marked"
 
 
 def test_lt04_checkers_catch_wrong_values_channels_and_weights() -> None:
@@ -74,6 +176,12 @@ def test_lt04_checkers_catch_wrong_values_channels_and_weights() -> None:
     assert kernel_mismatch(kernels, weight[::-1].copy()) == "kernel weights differ"
 
 
+def test_lt06_the_sessions_callbacks_must_exist() -> None:
+    with pytest.raises(RuntimeError, match="no callbacks for"):
+        check_callbacks(DashClient(tiny_app()))
+    assert set(CALLBACKS) >= {"on_model", "on_kernels", "on_features", "on_detail"}
+
+
 def test_lt05_short_load_run_on_small_models(tmp_path) -> None:
     out = tmp_path / "load.json"
     options = LoadOptions(sessions=8, seconds=15, models=("tinyvgg", "custom"), out=out)
@@ -88,4 +196,4 @@ def test_lt05_short_load_run_on_small_models(tmp_path) -> None:
     assert health["forward_hooks_end"] == 0
     assert health["activation_cache_bytes_max"] <= health["activation_cache_budget"]
     assert health["forward_passes"] >= 8  # every session uploaded or chose its own images
-    assert report["worker_restarts"] == 0 and report["gunicorn_returncode"] is not None
+    assert report["worker_restarts"] == 0 and report["server_returncode"] is not None

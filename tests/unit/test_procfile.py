@@ -2,67 +2,70 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import socket
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
+from contextlib import closing
 
-ROOT = Path(__file__).resolve().parents[2]
+import pytest
+
+from tests.wire import PROCFILE, HTTPTransport, Server, procfile_command
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile_command(port: int) -> list[str]:
-    line = (ROOT / "Procfile").read_text().strip()
-    assert line.startswith("web: gunicorn ")
-    command = line.removeprefix("web: ").replace("$PORT", str(port))
-    assert "0.0.0.0:" in command  # a PaaS routes to every interface
-    # Same command; only the address is narrowed to loopback for the test.
-    return shlex.split(command.replace("0.0.0.0:", "127.0.0.1:"))
-
-
-def fetch(url: str, timeout: float = 5) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.status, response.read().decode()
-
-
-def test_proc01_gunicorn_serves_page_and_health() -> None:
-    port = free_port()
-    env = {**os.environ, "PORT": str(port)}
-    proc = subprocess.Popen(
-        procfile_command(port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, body = fetch(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log = proc.stdout.read() if proc.poll() is not None else "(still running)"
-                    raise AssertionError(f"gunicorn did not start:\n{log}") from exc
-                time.sleep(0.3)
-        assert status == 200 and '"ok"' in body
-        status, page = fetch(f"http://127.0.0.1:{port}/")
-        assert status == 200 and "<title>ConvScope</title>" in page
-        status, layout = fetch(f"http://127.0.0.1:{port}/_dash-layout")
+def test_proc01_procfile_serves_page_and_health(tmp_path) -> None:
+    with Server.from_procfile(tmp_path / "server.log") as server:
+        health = server.wait_ready(timeout_s=60)
+        assert health["status"] == "ok"
+        with closing(HTTPTransport(server.port, timeout_s=30)) as http:
+            status, page = http.request("GET", "/")
+            assert status == 200 and b"<title>ConvScope</title>" in page
+            status, layout = http.request("GET", "/_dash-layout")
+        assert status == 200
         for component_id in ("model-select", "layer-select", "image-upload", "kernel-grid"):
-            assert component_id in layout
+            assert component_id.encode() in layout
         # debug off: no dev-tools bundle served
-        assert "dash_dev_tools" not in page.lower() and "_dash-global-error" not in page
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=20)  # also closes the pipe
+        assert b"dash_dev_tools" not in page.lower() and b"_dash-global-error" not in page
+
+
+def test_proc02_the_procfile_listens_on_every_interface() -> None:
+    """A PaaS routes to every interface; only the tests narrow it to loopback."""
+    web = next(ln for ln in PROCFILE.read_text().splitlines() if ln.startswith("web:"))
+    assert "0.0.0.0" in web and "$PORT" in web
+    argv = procfile_command(8123)
+    assert any("127.0.0.1" in arg for arg in argv) and any("8123" in arg for arg in argv)
+    assert "0.0.0.0" not in " ".join(argv) and "$PORT" not in " ".join(argv)
+
+
+@pytest.mark.parametrize(
+    ("line", "argv"),
+    [
+        (
+            "web: gunicorn app:server --bind 0.0.0.0:$PORT --workers 1",
+            ["app:server", "--bind", "127.0.0.1:8123", "--workers", "1"],
+        ),
+        (
+            "web: waitress-serve --listen=0.0.0.0:${PORT} --threads=8 app:server",
+            ["--listen=127.0.0.1:8123", "--threads=8", "app:server"],
+        ),
+        (
+            "web: python -m dashboard --host 0.0.0.0 --port $PORT",
+            ["-m", "dashboard", "--host", "127.0.0.1", "--port", "8123"],
+        ),
+    ],
+)
+def test_proc03_any_web_command_runs_on_loopback(tmp_path, line: str, argv: list[str]) -> None:
+    procfile = tmp_path / "Procfile"
+    procfile.write_text(f"worker: celery -A app worker\n{line}\n")
+    command = procfile_command(8123, procfile)
+    assert command[0].endswith(line.split()[1]) and command[1:] == argv
+
+
+@pytest.mark.parametrize(
+    "bind",
+    ["--bind 10.0.0.5:$PORT", "--listen=*:$PORT", "--bind :$PORT", "-b [::]:$PORT", "--port $PORT"],
+)
+def test_proc04_binding_elsewhere_is_refused(tmp_path, bind: str) -> None:
+    procfile = tmp_path / "Procfile"
+    procfile.write_text(f"web: server app:server {bind}\n")
+    with pytest.raises(ValueError, match=r"only target 127\.0\.0\.1:8000"):
+        procfile_command(8000, procfile)
+    procfile.write_text("worker: celery -A app worker\n")
+    with pytest.raises(ValueError, match="no 'web:' line"):
+        procfile_command(8000, procfile)

@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from dashboard.config import ENV, config_from_env
+from dashboard.config import ENV, Config, config_from_env
+from dashboard.errors import UserError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -20,7 +21,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--model",
         dest="user_model",
-        help=f"your own model: package.module:factory or a TorchScript file [{ENV['user_model']}]",
+        help="your own model as package.module:factory or path/to/file.py:factory, a function "
+        "returning an eager torch.nn.Module (TorchScript and pickled model files are not "
+        f"supported: their layers cannot be hooked) [{ENV['user_model']}]",
     )
     parser.add_argument(
         "--weights",
@@ -42,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--cache-mb", type=int, help=f"activation cache budget [{ENV['cache_mb']}]")
     parser.add_argument(
+        "--threads", type=int, help=f"request threads of the web server [{ENV['threads']}, 8]"
+    )
+    parser.add_argument(
         "--debug", action="store_true", default=None, help=f"Dash dev tools [{ENV['debug']}]"
     )
     return parser.parse_args(argv)
@@ -61,11 +67,32 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = create_app(config)
-    except (ValueError, TypeError, RuntimeError) as exc:  # the user's model or weights
+    except UserError as exc:  # the user's model or weights
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app.run(host=config.host, port=config.port, debug=config.debug)
+    if config.debug:
+        app.run(host=config.host, port=config.port, debug=True)
+    else:
+        serve(app.server, config)
     return 0
+
+
+def serve(server, config: Config) -> None:
+    """Serve with waitress: its I/O thread buffers whole requests before a worker thread
+    sees them, so slow clients (a body trickling in byte by byte) hold no worker thread."""
+    import waitress
+
+    waitress.serve(
+        server,
+        host=config.host,
+        port=config.port,
+        threads=max(1, config.threads),
+        max_request_body_size=config.max_request_bytes,
+        connection_limit=1000,
+        asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+        channel_timeout=60,
+        ident="ConvScope",
+    )
 
 
 if __name__ == "__main__":

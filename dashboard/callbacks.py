@@ -1,32 +1,63 @@
-"""Thin glue: read component values, ask the Explorer, put the results into the page."""
+"""Thin glue: validate component values at the edge, ask the Explorer, fill the page.
+
+Every callback runs inside ``guarded``: a UserError becomes its sentence in the page, any
+other exception is logged with a reference id and the page says so (never a 500, never
+Python's own words).
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
 from dash import Dash, Input, Output, Patch, State, ctx, no_update
+from dash.exceptions import PreventUpdate
 
-from dashboard import figures, ids
-from dashboard.explorer import Explorer, View
+from dashboard import edge, figures, ids
+from dashboard.errors import page_message
+from dashboard.explorer import ANONYMOUS, Explorer, View
 from dashboard.images import decode_data_url, decode_upload
-from dashboard.models import download_status, with_uploaded_weights
+from dashboard.layout import kernel_view_options
+from dashboard.modes import KernelMode
 
 log = logging.getLogger(__name__)
-USER_ERRORS = (ValueError, TypeError, RuntimeError, KeyError)
+# customdata column holding the output channel, per grid
+CLICK_CHANNEL = {"kernel": 2, "feature": 1, KernelMode.RGB: 3}
 
 
-def user_message(exc: Exception) -> str:
-    """One sentence for the page; internals go to the log only."""
-    if isinstance(exc, USER_ERRORS) and str(exc):
-        log.info("user-facing error: %s: %s", type(exc).__name__, exc)
-        return str(exc).strip("'\"")
-    log.exception("unexpected error in a callback")
-    return "Something went wrong on the server; the error was logged. Please try again."
+def guarded(on_error: Callable[[str], object]):
+    """Run a callback; on any exception return ``on_error(sentence)`` instead of a 500."""
+
+    def wrap(callback):
+        @functools.wraps(callback)
+        def run(*args):
+            try:
+                return callback(*args)
+            except PreventUpdate:
+                raise
+            except Exception as exc:
+                return on_error(page_message(exc))
+
+        return run
+
+    return wrap
 
 
-def layer_options(
-    explorer: Explorer, model_name: str, weights: dict | None = None
-) -> tuple[list[dict], str, str, bool]:
+def _view(explorer: Explorer, model, layer, image, channel, weights, session, **modes) -> View:
+    """A View from raw component values, each checked at the edge."""
+    return View(
+        model=edge.model(model, explorer.models.names),
+        layer=edge.name(layer, "layer choice"),
+        image=edge.key(image, "image choice") if image is not None else "",
+        channel=edge.channel(channel),
+        weights=edge.weights_ref(weights),
+        session=edge.session(session) or ANONYMOUS,
+        **modes,
+    )
+
+
+def layer_options(explorer: Explorer, model_name: str, weights: dict | None):
     """Layer dropdown options, the first layer, the model's notice and whether to hide it."""
     model = explorer.model(model_name, weights)
     options = [{"label": layer.label, "value": layer.name} for layer in model.conv_layers]
@@ -34,20 +65,15 @@ def layer_options(
     return options, model.conv_layers[0].name, notice, not notice
 
 
-def channel_from_click(click: dict | None, grid: str) -> int | None:
-    """The channel a click on a grid stands for, from the point's customdata."""
-    try:
-        data = figures.point_customdata(click["points"][0])
-    except (TypeError, KeyError, IndexError):
-        return None
-    index = {"kernel": 2, "feature": 1, "rgb": 3}[grid]
-    if data is None or len(data) <= index or data[index] < 0:
-        return None  # a click on an empty slot of the last row
-    return int(data[index])
+def shapes_patch(shapes: list[dict]) -> Patch:
+    patch = Patch()
+    patch["layout"]["shapes"] = shapes
+    return patch
 
 
 def register_callbacks(app: Dash, explorer: Explorer) -> None:
     """Register every callback on ``app`` (never on the global dash.callback list)."""
+    config = explorer.config
 
     @app.callback(
         Output(ids.LAYER_SELECT, "options"),
@@ -57,11 +83,10 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
     )
-    def on_model(model_name: str, weights: dict | None):
-        try:
-            return layer_options(explorer, model_name, weights)
-        except Exception as exc:  # every failure becomes a sentence
-            return [], None, user_message(exc), False
+    @guarded(lambda text: ([], None, text, False))
+    def on_model(model, weights):
+        model = edge.model(model, explorer.models.names)
+        return layer_options(explorer, model, edge.weights_ref(weights))
 
     @app.callback(
         Output(ids.WEIGHTS_STORE, "data"),
@@ -71,16 +96,16 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.MODEL_SELECT, "value"),
         prevent_initial_call=True,
     )
-    def on_weights(contents: str | None, filename: str | None, model_name: str):
+    @guarded(lambda text: (no_update, text))
+    def on_weights(contents, filename, model):
+        contents, filename = edge.upload(contents, filename)
         if not contents:
             return no_update, no_update
-        try:
-            data = decode_data_url(contents, filename, max_bytes=explorer.config.max_weights_bytes)
-            model = with_uploaded_weights(model_name, data, filename or "weights")
-        except Exception as exc:
-            return no_update, user_message(exc)
-        stored = {"model": model_name, "key": model.key}
-        return stored, f"Showing {model.label} with your weights from {filename}."
+        model = edge.model(model, explorer.models.names)
+        data = decode_data_url(contents, filename, max_bytes=config.max_weights_bytes)
+        loaded = explorer.upload_weights(model, data, filename)
+        stored = {"model": model, "key": loaded.key}
+        return stored, f"Showing {loaded.label} with your weights from {filename}."
 
     @app.callback(
         Output(ids.DOWNLOAD_STATUS, "children"),
@@ -88,8 +113,9 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.MODEL_SELECT, "value"),
         prevent_initial_call=True,
     )
-    def on_download_poll(_n: int, model_name: str) -> str:
-        return download_message(model_name)
+    @guarded(lambda text: text)
+    def on_download_poll(_n, model):
+        return explorer.download_message(edge.model(model, explorer.models.names))
 
     @app.callback(
         Output(ids.IMAGE_STORE, "data"),
@@ -99,43 +125,52 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Input(ids.SAMPLE_SELECT, "value"),
         Input(ids.IMAGE_UPLOAD, "contents"),
         State(ids.IMAGE_UPLOAD, "filename"),
-        State(ids.SAMPLE_SELECT, "options"),
+        State(ids.SESSION_STORE, "data"),
         prevent_initial_call=True,
     )
-    def on_image(sample: str, contents: str | None, filename: str | None, options: list):
+    @guarded(lambda text: (no_update, no_update, no_update, text))
+    def on_image(sample, contents, filename, session):
+        contents, filename = edge.upload(contents, filename)
         if ctx.triggered_id != ids.IMAGE_UPLOAD or not contents:
-            return sample, no_update, no_update, ""
-        try:
-            image = decode_upload(contents, filename, max_bytes=explorer.config.max_upload_bytes)
-        except Exception as exc:
-            return no_update, no_update, no_update, user_message(exc)
-        key = explorer.images.add_upload(image)
-        label = f"Uploaded: {filename or 'image'} ({image.width}×{image.height})"
-        kept = [o for o in options if not str(o["value"]).startswith("upload:")]
-        return key, [{"label": label, "value": key}, *kept], key, ""
+            return edge.key(sample, "image choice"), no_update, no_update, ""
+        decoded = decode_upload(contents, filename, max_bytes=config.max_upload_bytes)
+        key = explorer.add_upload(decoded.image, edge.session(session) or ANONYMOUS)
+        width, height = decoded.original_size
+        size = f"{width}×{height}"
+        if decoded.was_downscaled:
+            size += f", downscaled to {decoded.image.width}×{decoded.image.height}"
+        option = {"label": f"Uploaded: {filename} ({size})", "value": key}
+        return key, [option, *explorer.sample_options()], key, ""
 
     @app.callback(
         Output(ids.KERNEL_GRID, "figure"),
         Output(ids.KERNEL_VIEW, "options"),
+        Output(ids.KERNEL_VIEW, "value"),
         Output(ids.KERNEL_PAGER, "hidden"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.KERNEL_VIEW, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
         State(ids.CHANNEL_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
     )
-    def on_kernels(model, layer, kernel_view, weights, channel):
-        if not layer:
-            return no_update, no_update, no_update
-        view = View(model, layer, "", int(channel or 0), kernel_view=kernel_view, weights=weights)
-        try:
-            figure = explorer.kernel_figure(view)
-            rgb = explorer.has_rgb_kernels(view)
-            # a layer without 3 input channels falls back to the per-channel grid
-            single_page = (rgb and kernel_view == "rgb") or explorer.kernel_pages(view) == 1
-        except Exception as exc:
-            return figures.message_figure(user_message(exc)), no_update, True
-        return figure, kernel_view_options(rgb), single_page
+    @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True))
+    def on_kernels(model, layer, mode, weights, channel, session):
+        if layer is None:
+            return (no_update,) * 4
+        view = _view(
+            explorer,
+            model,
+            layer,
+            None,
+            channel,
+            weights,
+            session,
+            kernel_view=edge.kernel_mode(mode),
+        )
+        shown = explorer.kernel_view(view)
+        value = shown.mode if shown.mode != view.kernel_view else no_update
+        return shown.figure, kernel_view_options(shown.rgb_available), value, not shown.show_pager
 
     @app.callback(
         Output(ids.FEATURE_GRID, "figure"),
@@ -148,16 +183,16 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Input(ids.SCALE_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
         State(ids.CHANNEL_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
     )
-    def on_features(model, layer, image, scale, weights, channel):
-        if not layer:
+    @guarded(lambda text: (figures.message_figure(text), no_update, "", text))
+    def on_features(model, layer, image, scale, weights, channel, session):
+        if layer is None:
             return (no_update,) * 4
-        view = View(model, layer, image, int(channel or 0), scale, weights=weights)
-        try:
-            shown = explorer.feature_view(view)
-        except Exception as exc:
-            text = user_message(exc)
-            return figures.message_figure(text), no_update, "", text
+        view = _view(
+            explorer, model, layer, image, channel, weights, session, scale=edge.scale(scale)
+        )
+        shown = explorer.feature_view(view)
         return shown.figure, shown.channel, shown.info, ""
 
     @app.callback(
@@ -167,14 +202,13 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.IMAGE_STORE, "data"),
         Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
     )
-    def on_detail(channel, model, layer, image, weights):
-        if not layer:
+    @guarded(figures.message_figure)
+    def on_detail(channel, model, layer, image, weights, session):
+        if layer is None:
             return no_update
-        try:
-            return explorer.detail(View(model, layer, image, int(channel or 0), weights=weights))
-        except Exception as exc:
-            return figures.message_figure(user_message(exc))
+        return explorer.detail(_view(explorer, model, layer, image, channel, weights, session))
 
     @app.callback(
         Output(ids.CHANNEL_STORE, "data", allow_duplicate=True),
@@ -191,53 +225,29 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.CHANNEL_STORE, "data"),
         State(ids.KERNEL_VIEW, "value"),
         State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
         prevent_initial_call=True,
     )
-    def on_select(kernel_click, feature_click, _prev, _next, model, layer, image, old, mode, w):
-        view = View(model, layer, image, int(old or 0), kernel_view=mode, weights=w)
-        try:
-            channel = _chosen_channel(explorer, view, kernel_click, feature_click)
-            if channel is None:
-                return (no_update,) * 4
-            chosen = explorer.select(view, channel)
-        except Exception as exc:
-            return no_update, no_update, no_update, user_message(exc)
+    @guarded(lambda text: (no_update, no_update, no_update, text))
+    def on_select(kernel_click, feature_click, _prev, _next, model, layer, image, old, mode, w, s):
+        view = _view(explorer, model, layer, image, old, w, s, kernel_view=edge.kernel_mode(mode))
+        channel = _chosen_channel(explorer, view, kernel_click, feature_click)
+        if channel is None:
+            return (no_update,) * 4
+        chosen = explorer.select(view, channel)
         kernel = chosen.kernel_figure
         if kernel is None:
             kernel = shapes_patch(chosen.kernel_shapes)
         return chosen.channel, kernel, shapes_patch(chosen.feature_shapes), ""
 
 
-def download_message(model_name: str) -> str:
-    """'Downloading … 45 of 528 MB' while the model's weights download, else ''."""
-    status = download_status(model_name)
-    if status is None:
-        return ""
-    done, total = status
-    mb = 1024 * 1024
-    of = f" of {total / mb:.0f} MB" if total else " MB"
-    return f"Downloading pretrained weights for {model_name}: {done / mb:.0f}{of}…"
-
-
-def kernel_view_options(rgb_available: bool) -> list[dict]:
-    return [
-        {"label": "kernels per channel", "value": "grid"},
-        {"label": "RGB kernels", "value": "rgb", "disabled": not rgb_available},
-    ]
-
-
 def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click) -> int | None:
     trigger = ctx.triggered_id
     if trigger == ids.KERNEL_GRID:
-        return channel_from_click(kernel_click, "rgb" if view.kernel_view == "rgb" else "kernel")
+        grid = KernelMode.RGB if view.kernel_view == KernelMode.RGB else "kernel"
+        return edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
     if trigger == ids.FEATURE_GRID:
-        return channel_from_click(feature_click, "feature")
+        return edge.clicked_channel(feature_click, CLICK_CHANNEL["feature"])
     if trigger in (ids.PAGE_PREV, ids.PAGE_NEXT):
         return explorer.page_step(view, -1 if trigger == ids.PAGE_PREV else 1)
     return None
-
-
-def shapes_patch(shapes: list[dict]) -> Patch:
-    patch = Patch()
-    patch["layout"]["shapes"] = shapes
-    return patch

@@ -23,6 +23,10 @@ class Config:
     default_model: str = "tinyvgg"
     allow_download: bool = False
     cache_mb: int = 512
+    model_cache: int = 4
+    image_store_mb: int = 64
+    max_pending_passes: int = 8
+    threads: int = 8
     max_upload_mb: float = 10.0
     max_weights_mb: float = 100.0
     torch_threads: int = 2
@@ -42,6 +46,15 @@ class Config:
     @property
     def cache_bytes(self) -> int:
         return self.cache_mb * 1024 * 1024
+
+    @property
+    def image_store_bytes(self) -> int:
+        return self.image_store_mb * 1024 * 1024
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Largest request body: a weights upload as base64 (a third more) plus the JSON."""
+        return int(self.max_weights_bytes * 4 / 3) + 65536
 
 
 # field name -> environment variable; HOST and PORT are what a PaaS sets.

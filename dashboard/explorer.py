@@ -1,42 +1,60 @@
 """What a page view needs, computed from a view's inputs: model, activations, figures.
 
-Callbacks stay thin: they hand the component values to an :class:`Explorer` and put its
-results into the page. Tests drive the same object directly.
+Callbacks stay thin: they validate the component values (``edge``), hand them to an
+:class:`Explorer` and put its results into the page. Tests drive the same object directly.
+The Explorer owns no globals: ``create_app`` builds its models, images and caches.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from cachetools import LRUCache
+from PIL import Image
 
 from dashboard import figures
-from dashboard.capture import ActivationCache, capture_activations
+from dashboard.caching import ComputeOnceCache
+from dashboard.capture import Activations, InferenceQueue, activation_cache, capture_activations
 from dashboard.config import Config
-from dashboard.models import ConvLayer, LoadedModel, get_model, uploaded_model
-from dashboard.samples import ImageStore
+from dashboard.errors import ModelError
+from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
+from dashboard.modes import KernelMode, ScaleMode
+from dashboard.samples import RANDOM_KEY, ImageStore, sample_label
 
 log = logging.getLogger(__name__)
+ANONYMOUS = "anonymous"  # the session of a request that carries none
 
 
 @dataclass(frozen=True)
 class View:
-    """One session's choices, as kept in the page."""
+    """One session's choices, as kept in the page (already validated)."""
 
     model: str
     layer: str | None
     image: str
     channel: int = 0
-    scale: str = "tile"
-    kernel_view: str = "grid"
+    scale: ScaleMode = ScaleMode.TILE
+    kernel_view: KernelMode = KernelMode.GRID
     weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
+    session: str = ANONYMOUS
+
+
+@dataclass
+class KernelView:
+    """The kernel panel: its figure and the controls that go with what is drawn."""
+
+    figure: go.Figure | dict
+    channel: int
+    mode: KernelMode  # what is drawn: RGB falls back to the grid on other layers
+    rgb_available: bool
+    pages: int
+
+    @property
+    def show_pager(self) -> bool:
+        return self.mode == KernelMode.GRID and self.pages > 1
 
 
 @dataclass
@@ -44,7 +62,7 @@ class Selection:
     """What changes when the selected channel changes."""
 
     channel: int
-    kernel_figure: go.Figure | None  # None: the kernel page stays, only kernel_shapes change
+    kernel_figure: go.Figure | dict | None  # None: the page stays, only kernel_shapes change
     kernel_shapes: list[dict]
     feature_shapes: list[dict]
 
@@ -56,62 +74,99 @@ class FeatureView:
     info: str
 
 
+def _figure_json(figure: go.Figure) -> dict:
+    return figure.to_plotly_json()
+
+
 class Explorer:
     """Shared, thread-safe service behind the callbacks of one app."""
 
-    def __init__(self, config: Config, images: ImageStore | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        models: ModelRegistry | None = None,
+        images: ImageStore | None = None,
+    ) -> None:
         self.config = config
+        self.models = models or ModelRegistry(
+            allow_download=config.allow_download,
+            cache_size=config.model_cache,
+            max_weights_bytes=config.max_weights_bytes,
+        )
         self.images = images or ImageStore()
-        self.activations = ActivationCache(config.cache_bytes)
-        # One pass at a time, using every torch thread; a request stops waiting after
-        # request_timeout_s while its pass finishes and lands in the cache for the next try.
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="convscope-infer")
+        self.activations = activation_cache(config.cache_bytes)
+        # One pass at a time on every torch thread, fair between sessions; a request stops
+        # waiting after request_timeout_s while its pass finishes into the cache.
+        self.queue = InferenceQueue(config.max_pending_passes, config.request_timeout_s)
         # Kernels and the displayed input never change for a (model key, layer/image): keep
-        # the serialised kernel pages (<= ~1.8 MB each) and display arrays instead of
-        # rebuilding them on every layer switch and click.
-        self._kernel_pages: LRUCache = LRUCache(maxsize=16)
-        self._displays: LRUCache = LRUCache(maxsize=32)
-        self._memo_lock = threading.Lock()
+        # the serialised kernel pages (<= ~1.8 MB each) and display arrays.
+        self._kernel_pages: ComputeOnceCache[dict] = ComputeOnceCache(16)
+        self._displays: ComputeOnceCache[np.ndarray] = ComputeOnceCache(32)
+
+    # --- models, layers and images ---------------------------------------------------
 
     def model(self, name: str, weights: dict | None = None) -> LoadedModel:
         """Model ``name``, with the session's uploaded weights when they are for it."""
         if weights and weights.get("model") == name:
-            return uploaded_model(str(weights.get("key")))
-        return get_model(name, allow_download=self.config.allow_download)
+            return self.models.uploaded(str(weights.get("key")))
+        return self.models.get(name)
 
     def layer(self, model: LoadedModel, name: str | None) -> ConvLayer:
         for layer in model.conv_layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"The model {model.label} has no conv layer named '{name}'.")
+        raise ModelError(f"The model {model.label} has no conv layer named '{name}'.")
+
+    def add_upload(self, image: Image.Image, session: str) -> str:
+        """Keep an uploaded image for ``session``; its key for the page."""
+        return self.images.add_upload(image, session)
+
+    def sample_choices(self) -> list[tuple[str, str]]:
+        """(key, label) of the images a visitor can pick, the seeded random input first."""
+        return [(RANDOM_KEY, "Seeded random input")] + [
+            (key, sample_label(key)) for key in self.images.sample_keys
+        ]
+
+    def sample_options(self) -> list[dict]:
+        return [{"label": label, "value": key} for key, label in self.sample_choices()]
+
+    def upload_weights(self, model_name: str, data: bytes, filename: str) -> LoadedModel:
+        return self.models.with_uploaded_weights(model_name, data, filename)
 
     def input_tensor(self, model: LoadedModel, image_key: str) -> torch.Tensor:
         image = self.images.get(image_key)
         return model.default_input() if image is None else model.preprocess(image)
 
-    def layer_outputs(self, model: LoadedModel, image_key: str) -> dict[str, np.ndarray]:
+    def layer_outputs(
+        self, model: LoadedModel, image_key: str, session: str = ANONYMOUS
+    ) -> Activations:
         """Every conv layer's output for this (model, image): one forward pass, then cached."""
-
-        def compute() -> dict[str, np.ndarray]:
-            x = self.input_tensor(model, image_key)
-            return capture_activations(model.module, x, [c.name for c in model.conv_layers])
-
         key = (model.key, image_key)
         cached = self.activations.peek(key)
         if cached is not None:
             return cached
-        future = self._pool.submit(self.activations.get_or_compute, key, compute)
-        try:
-            return future.result(timeout=self.config.request_timeout_s)
-        except FutureTimeout:
-            raise RuntimeError(
-                f"Running {model.label} on this image took longer than "
-                f"{self.config.request_timeout_s:g} s; try again in a moment."
-            ) from None
+
+        def forward() -> Activations:
+            x = self.input_tensor(model, image_key)
+            return capture_activations(model.module, x, [c.name for c in model.conv_layers])
+
+        return self.queue.run(
+            session,
+            key,
+            lambda: self.activations.get_or_compute(key, forward),
+            what=f"Running {model.label} on this image",
+        )
 
     def kernel_weights(self, model: LoadedModel, layer: ConvLayer) -> np.ndarray:
         conv = model.module.get_submodule(layer.name)
         return conv.weight.detach().to("cpu", torch.float32).numpy()
+
+    def display_image(self, model: LoadedModel, image_key: str) -> np.ndarray:
+        """The preprocessed input as the model saw it, for showing beside the maps."""
+        return self._displays.get_or_compute(
+            (model.key, image_key),
+            lambda: model.to_display(self.input_tensor(model, image_key)),
+        )
 
     def _resolve(self, view: View) -> tuple[LoadedModel, ConvLayer]:
         model = self.model(view.model, view.weights)
@@ -120,45 +175,32 @@ class Explorer:
     def _maps(self, view: View) -> tuple[LoadedModel, ConvLayer, np.ndarray, View]:
         """Model, layer, its outputs, and the view with its channel clamped to the layer."""
         model, layer = self._resolve(view)
-        maps = self.layer_outputs(model, view.image)[layer.name]
+        maps = self.layer_outputs(model, view.image, view.session)[layer.name]
         channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
         return model, layer, maps, replace(view, channel=channel)
 
-    def kernel_figure(self, view: View) -> go.Figure | dict:
+    # --- panels ----------------------------------------------------------------------
+
+    def kernel_view(self, view: View) -> KernelView:
         """The kernel grid (the page holding the selected channel), or the RGB view."""
         model, layer = self._resolve(view)
         weights = self.kernel_weights(model, layer)
         channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
-        if view.kernel_view == "rgb" and weights.shape[1] == 3:
-            return figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
         paging = figures.kernel_paging(weights.shape)
+        rgb = layer.in_channels == 3 and layer.groups == 1
+        if view.kernel_view == KernelMode.RGB and rgb:
+            figure = figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
+            return KernelView(figure, channel, KernelMode.RGB, rgb, paging.pages)
         page = figures.page_of(paging, channel)
-        key = (model.key, layer.name, page)
-        with self._memo_lock:
-            grid = self._kernel_pages.get(key)
-        if grid is None:
-            figure = figures.kernel_grid(weights, page=page, groups=layer.groups, layer=layer.name)
-            grid = figure.to_plotly_json()
-            with self._memo_lock:
-                self._kernel_pages[key] = grid
+        grid = self._kernel_pages.get_or_compute(
+            (model.key, layer.name, page),
+            lambda: _figure_json(
+                figures.kernel_grid(weights, page=page, groups=layer.groups, layer=layer.name)
+            ),
+        )
         outline = figures.kernel_outline(paging, page, channel)
-        return {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
-
-    def display_image(self, model: LoadedModel, image_key: str) -> np.ndarray:
-        """The preprocessed input as the model saw it, for showing beside the maps."""
-        key = (model.key, image_key)
-        with self._memo_lock:
-            shown = self._displays.get(key)
-        if shown is None:
-            shown = model.to_display(self.input_tensor(model, image_key))
-            with self._memo_lock:
-                self._displays[key] = shown
-        return shown
-
-    def has_rgb_kernels(self, view: View) -> bool:
-        """Whether the layer reads 3 channels, so its kernels can be drawn as RGB tiles."""
-        _, layer = self._resolve(view)
-        return layer.in_channels == 3 and layer.groups == 1
+        figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
+        return KernelView(figure, channel, KernelMode.GRID, rgb, paging.pages)
 
     def feature_view(self, view: View) -> FeatureView:
         """The feature-map grid; a channel the layer lacks falls back to 0."""
@@ -179,7 +221,7 @@ class Explorer:
             image=self.display_image(model, view.image),
         )
 
-    def _weights_paging(self, model: LoadedModel, layer: ConvLayer) -> figures.KernelPaging:
+    def _paging(self, model: LoadedModel, layer: ConvLayer) -> figures.KernelPaging:
         conv = model.module.get_submodule(layer.name)
         return figures.kernel_paging(tuple(conv.weight.shape))
 
@@ -188,28 +230,51 @@ class Explorer:
         model, layer, maps, view = self._maps(view)
         channel = min(max(channel, 0), maps.shape[0] - 1)
         feature_shapes = figures.feature_outline(figures.feature_geometry(maps.shape), channel)
-        paging = self._weights_paging(model, layer)
+        paging = self._paging(model, layer)
         old_page = figures.page_of(paging, view.channel)
         new_page = figures.page_of(paging, channel)
-        if view.kernel_view == "grid" and old_page == new_page:
+        if view.kernel_view == KernelMode.GRID and old_page == new_page:
             shapes = figures.kernel_outline(paging, new_page, channel)
             return Selection(channel, None, shapes, feature_shapes)
-        kernel = self.kernel_figure(replace(view, channel=channel))
+        kernel = self.kernel_view(replace(view, channel=channel)).figure
         return Selection(channel, kernel, [], feature_shapes)
-
-    def kernel_pages(self, view: View) -> int:
-        """How many pages of output channels the layer's kernel grid has."""
-        model, layer = self._resolve(view)
-        return self._weights_paging(model, layer).pages
 
     def page_step(self, view: View, step: int) -> int | None:
         """The first channel of the kernel page ``step`` pages away, or None at either end."""
         model, layer = self._resolve(view)
-        paging = self._weights_paging(model, layer)
+        paging = self._paging(model, layer)
         page = figures.page_of(paging, view.channel) + step
         if not 0 <= page < paging.pages:
             return None
         return page * paging.per_page
+
+    def download_message(self, model_name: str) -> str:
+        """'Downloading … 45 of 528 MB' while the model's weights download, else ''."""
+        status = self.models.download_status(model_name)
+        if status is None:
+            return ""
+        done, total = status
+        mb = 1024 * 1024
+        of = f" of {total / mb:.0f} MB" if total else " MB"
+        return f"Downloading pretrained weights for {model_name}: {done / mb:.0f}{of}…"
+
+    def health(self) -> dict:
+        """For the PaaS health check and the load test: alive, cache use, hooks left behind."""
+        models = self.models.cached()
+        return {
+            "status": "ok",
+            "activation_cache_bytes": self.activations.used,
+            "activation_cache_budget": self.activations.budget,
+            "forward_passes": self.activations.stats.forward_passes,
+            "passes_pending": self.queue.pending,
+            "passes_refused": self.queue.refused,
+            "models_cached": len(models),
+            "forward_hooks": sum(
+                len(m._forward_hooks) + len(m._forward_pre_hooks)
+                for model in models
+                for m in model.module.modules()
+            ),
+        }
 
 
 def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeometry) -> str:

@@ -6,8 +6,17 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
+from dashboard.modes import KernelMode, ScaleMode
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "toImageButtonOptions": {"scale": 2}}
+
+
+def kernel_view_options(rgb_available: bool) -> list[dict]:
+    """The kernel-view choices; RGB only where the layer reads three channels."""
+    return [
+        {"label": "kernels per channel", "value": KernelMode.GRID},
+        {"label": "RGB kernels", "value": KernelMode.RGB, "disabled": not rgb_available},
+    ]
 
 
 def _control(label: str, component) -> html.Div:
@@ -46,8 +55,13 @@ def build_layout(
     max_upload_bytes: int,
     max_weights_bytes: int,
     allow_download: bool = False,
+    session_id: str | None = None,
 ) -> html.Div:
-    """The page: controls on top, kernels and feature maps side by side, detail below."""
+    """The page: controls on top, kernels and feature maps side by side, detail below.
+
+    ``session_id`` (fresh per page load) lets the server keep one visitor's uploads and
+    forward passes apart from everyone else's.
+    """
     controls = html.Div(
         [
             _control(
@@ -95,19 +109,16 @@ def build_layout(
             dcc.RadioItems(
                 id=ids.SCALE_SELECT,
                 options=[
-                    {"label": "colour per map", "value": "tile"},
-                    {"label": "one colour scale for all maps", "value": "shared"},
+                    {"label": "colour per map", "value": ScaleMode.TILE},
+                    {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
                 ],
-                value="tile",
+                value=ScaleMode.TILE,
                 inline=True,
             ),
             dcc.RadioItems(
                 id=ids.KERNEL_VIEW,
-                options=[
-                    {"label": "kernels per channel", "value": "grid"},
-                    {"label": "RGB kernels", "value": "rgb", "disabled": True},
-                ],
-                value="grid",
+                options=kernel_view_options(rgb_available=False),
+                value=KernelMode.GRID,
                 inline=True,
             ),
         ],
@@ -173,6 +184,7 @@ def build_layout(
             dcc.Store(id=ids.CHANNEL_STORE, data=0),
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
             dcc.Store(id=ids.WEIGHTS_STORE, data=None),
+            dcc.Store(id=ids.SESSION_STORE, data=session_id),
             # read by assets/upload_limit.js to explain files the browser refuses
             html.Div(
                 id=ids.UPLOAD_LIMITS,

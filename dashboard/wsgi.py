@@ -1,4 +1,7 @@
-"""WSGI entry point for gunicorn (see Procfile): ``gunicorn dashboard.wsgi:server``."""
+"""WSGI entry point for other servers: ``waitress-serve dashboard.wsgi:server``.
+
+The Procfile runs ``python -m dashboard``, which serves with waitress itself.
+"""
 
 import logging
 

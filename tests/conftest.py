@@ -39,3 +39,11 @@ def config(tmp_path):
     from dashboard.config import Config
 
     return Config(cache_mb=256, request_timeout_s=60)
+
+
+@pytest.fixture(scope="session")
+def models():
+    """One model registry for the whole run, so VGG16 and friends are built once."""
+    from dashboard.models import ModelRegistry
+
+    return ModelRegistry(cache_size=8)

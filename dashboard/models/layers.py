@@ -9,10 +9,12 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+from dashboard.errors import ModelError
+
 logger = logging.getLogger(__name__)
 
 
-class ForwardError(ValueError):
+class ForwardError(ModelError):
     """The model's forward pass failed at the given input size."""
 
 
@@ -107,13 +109,13 @@ def conv_layers(
         model_name: used in error messages; defaults to the module's class name.
 
     Raises:
-        ValueError: the model has no Conv2d (or never calls one).
-        ForwardError: (a ValueError) the forward pass failed at that size.
+        ModelError: the model has no Conv2d (or never calls one).
+        ForwardError: (a ModelError) the forward pass failed at that size.
     """
     shown = model_name or type(module).__name__
     convs = {name: m for name, m in module.named_modules() if isinstance(m, nn.Conv2d)}
     if not convs:
-        raise ValueError(f"The model {shown} has no Conv2d layer to show.")
+        raise ModelError(f"The model {shown} has no Conv2d layer to show.")
     c, h, w = input_shape
     try:
         shapes = _output_shapes(module, convs, torch.zeros(1, c, h, w))
@@ -142,5 +144,5 @@ def conv_layers(
             )
         )
     if not layers:
-        raise ValueError(f"The model {shown} never calls any of its Conv2d layers.")
+        raise ModelError(f"The model {shown} never calls any of its Conv2d layers.")
     return layers

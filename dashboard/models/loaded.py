@@ -10,6 +10,7 @@ import torch
 from PIL import Image, ImageOps
 from torch import nn
 
+from dashboard.errors import ModelError
 from dashboard.models.layers import ConvLayer
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -103,7 +104,7 @@ class LoadedModel:
         assert self.transform is not None
         x = self.transform(image).to(torch.float32).unsqueeze(0)
         if tuple(x.shape[1:]) != self.input_shape:
-            raise RuntimeError(
+            raise ModelError(
                 f"Preprocessing for {self.label} made a {tuple(x.shape[1:])} tensor, "
                 f"expected {self.input_shape}."
             )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from torch import nn
 
+from dashboard.errors import ModelError
 from dashboard.models.layers import ForwardError, conv_layers
 from dashboard.models.loaded import IMAGENET_MEAN, IMAGENET_STD, LoadedModel
 from dashboard.models.seeding import freeze
@@ -30,24 +31,24 @@ DEFAULT_SIZE = {1: 28, 3: 224}
 _FACTORY_HINT = "pass the model's code as 'package.module:factory' and its weights with --weights"
 
 
-def _refuse_model_file(path: Path) -> ValueError:
+def _refuse_model_file(path: Path) -> ModelError:
     """Why a model file cannot be used; its content is only listed, never loaded."""
     if not path.is_file():
-        return ValueError(f"The model file {path} does not exist.")
+        return ModelError(f"The model file {path} does not exist.")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
         if any("/code/" in n or n.endswith("constants.pkl") for n in names):
-            return ValueError(
+            return ModelError(
                 f"{path.name} is a TorchScript file, which ConvScope cannot inspect: TorchScript "
                 f"modules do not support the forward hooks that read each layer; {_FACTORY_HINT}."
             )
         if any(n.endswith("data.pkl") for n in names):
-            return ValueError(
+            return ModelError(
                 f"{path.name} was saved with torch.save and ConvScope never unpickles model "
                 f"files; {_FACTORY_HINT} (a state dict or .safetensors file)."
             )
-    return ValueError(f"{path.name} is not a model ConvScope can use; {_FACTORY_HINT}.")
+    return ModelError(f"{path.name} is not a model ConvScope can use; {_FACTORY_HINT}.")
 
 
 def _import_factory_module(module_part: str, spec: str) -> object:
@@ -62,36 +63,34 @@ def _import_factory_module(module_part: str, spec: str) -> object:
             return module
         return importlib.import_module(module_part)
     except ImportError as exc:
-        raise ValueError(f"Could not import {module_part} for the model {spec}: {exc}.") from exc
+        raise ModelError(f"Could not import {module_part} for the model {spec}: {exc}.") from exc
 
 
 def build_from_spec(spec: str) -> nn.Module:
     """Call the factory named by "package.module:factory" and check it gave an nn.Module.
 
     Raises:
-        ValueError: a model file instead of a factory, a malformed spec, an import failure.
-        TypeError: the factory is not callable or did not return an eager nn.Module.
+        ModelError: a model file instead of a factory, a malformed spec, an import failure,
+            a factory that is not callable or did not return an eager nn.Module.
     """
     module_part, _, attr = spec.rpartition(":")
     if spec.lower().endswith(MODEL_FILE_SUFFIXES) or (not module_part and Path(spec).exists()):
         raise _refuse_model_file(Path(spec))
     if not module_part or not attr.isidentifier():
-        raise ValueError(f"The model {spec!r} should look like 'package.module:factory'.")
+        raise ModelError(f"The model {spec!r} should look like 'package.module:factory'.")
     factory = getattr(_import_factory_module(module_part, spec), attr, None)
     if factory is None:
-        raise ValueError(f"{module_part} has no {attr} to build the model {spec}.")
+        raise ModelError(f"{module_part} has no {attr} to build the model {spec}.")
     if not callable(factory):
-        raise TypeError(f"{spec} is a {type(factory).__name__}, not a function returning a model.")
+        raise ModelError(f"{spec} is a {type(factory).__name__}, not a function returning a model.")
     try:
         model = factory()
     except Exception as exc:
-        raise RuntimeError(
-            f"Building the model {spec} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise ModelError(f"Building the model {spec} failed: {type(exc).__name__}: {exc}") from exc
     if not isinstance(model, nn.Module):
-        raise TypeError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module.")
+        raise ModelError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module.")
     if type(model).__module__.startswith("torch.jit"):
-        raise TypeError(f"{spec}() returned a TorchScript module; ConvScope needs an eager one.")
+        raise ModelError(f"{spec}() returned a TorchScript module; ConvScope needs an eager one.")
     return model
 
 
@@ -104,15 +103,15 @@ def _input_channels(model: nn.Module, label: str, requested: int | None) -> int:
         extra = (
             f" (it has {', '.join(others)} layers; ConvScope shows image models)" if others else ""
         )
-        raise ValueError(f"The model {label} has no Conv2d layer to show{extra}.")
+        raise ModelError(f"The model {label} has no Conv2d layer to show{extra}.")
     channels = first.in_channels
     if requested is not None and requested != channels:
-        raise ValueError(
+        raise ModelError(
             f"The model {label} takes {channels}-channel input (its first Conv2d), "
             f"not {requested} channels."
         )
     if channels not in DEFAULT_SIZE:
-        raise ValueError(
+        raise ModelError(
             f"The model {label} takes {channels}-channel input; ConvScope feeds images "
             "with 1 (grayscale) or 3 (RGB) channels."
         )
@@ -137,9 +136,8 @@ def load_user_model(
         normalize: ImageNet mean/std for 3-channel input (default True; ignored for 1).
 
     Raises:
-        ValueError: a sentence naming what is wrong (spec, weights keys/shapes/values,
+        ModelError: a sentence naming what is wrong (spec, weights keys/shapes/values,
             no Conv2d, unsupported channels, or a forward pass failing at that size).
-        TypeError: the factory did not return an nn.Module.
     """
     label = f"Your model ({spec})"
     model = build_from_spec(spec)
@@ -148,7 +146,7 @@ def load_user_model(
     if weights is not None:
         path = Path(weights)
         if not path.is_file():
-            raise ValueError(f"The weights file {weights} does not exist.")
+            raise ModelError(f"The weights file {weights} does not exist.")
         load_checked(model, read_weights_file(path), path.name, label)
         weights_text = f"from {path.name}"
     model = freeze(model)
@@ -157,7 +155,7 @@ def load_user_model(
     try:
         layers = conv_layers(model, (channels, *size), model_name=label)
     except ForwardError as exc:
-        raise ValueError(f"{exc} Try another input size with --input-size.") from exc
+        raise ModelError(f"{exc} Try another input size with --input-size.") from exc
     suffix = f"+{Path(weights).name}" if weights else ""
     return LoadedModel(
         key=f"user:{spec}{suffix}",

@@ -17,11 +17,11 @@ from torch import nn
 from torchvision.models import get_model as tv_get_model
 from torchvision.models import get_model_weights
 
+from dashboard.models.hub_cache import failure_reason, fetch, hub_checkpoint, tracked
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel
 from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
 from dashboard.models.state_dicts import StateDict, load_checked, read_weights_file
-from dashboard.models.weights_store import failure_reason, fetch, hub_checkpoint, tracked
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +77,17 @@ def adapt_state_dict(name: str, state: StateDict) -> StateDict:
 
 
 def load_into_architecture(
-    name: str, state: StateDict, source: str, *, pretrained: bool = True
+    name: str,
+    state: StateDict,
+    source: str,
+    *,
+    pretrained: bool = True,
+    max_bytes: int | None = None,
 ) -> nn.Module:
     """Build `name` without random init where possible and load `state` (checked) into it.
 
     Raises:
-        ValueError: the state dict does not fit (see state_dicts.check_state_dict).
+        WeightsError: the state dict does not fit (see state_dicts.check_state_dict).
     """
     state = adapt_state_dict(name, state)
     try:
@@ -94,7 +99,7 @@ def load_into_architecture(
         # seeded: a random init must not interleave with another thread's seeded build
         module = seeded(lambda: architecture(name, pretrained=pretrained))
         assign = False
-    return load_checked(module, state, source, ZOO_LABELS[name], assign=assign)
+    return load_checked(module, state, source, ZOO_LABELS[name], assign=assign, max_bytes=max_bytes)
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:

@@ -9,7 +9,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.config import Config
 from dashboard.figures.style import fmt
-from dashboard.models import get_model
+from dashboard.models import ModelRegistry
 from tests.browser.helpers import choose, figure_state, find_cell, pointer, wait_for
 
 KERNEL = ids.KERNEL_GRID
@@ -17,8 +17,11 @@ FEATURE = ids.FEATURE_GRID
 DETAIL = ids.FEATURE_DETAIL
 
 
+MODELS = ModelRegistry(cache_size=4)  # shared by this module's apps: VGG16 is built once
+
+
 def start(dash_duo, **settings) -> None:
-    app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings))
+    app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
     dash_duo.start_server(app)
     wait_for_grids(dash_duo)
 
@@ -47,7 +50,7 @@ def test_br01_default_page_loads_without_console_errors(dash_duo) -> None:
 
 def test_br02_kernel_hover_shows_raw_weight(dash_duo) -> None:
     start(dash_duo)
-    weight = get_model("tinyvgg").module.get_submodule("block1.0").weight
+    weight = MODELS.get("tinyvgg").module.get_submodule("block1.0").weight
     # customdata = [weight, in, out, kernel row, kernel col]
     cell = find_cell(dash_duo, KERNEL, [None, 2, 5, 1, 2])
     pointer(dash_duo, cell["x"], cell["y"], click=False)
@@ -100,7 +103,7 @@ def test_br05_every_vgg16_layer_renders_both_grids(dash_duo) -> None:
     start(dash_duo, default_model="vgg16")
     notice = dash_duo.find_element(f"#{ids.MODEL_NOTICE}").text
     assert "random weights" in notice
-    for layer in get_model("vgg16").conv_layers:
+    for layer in MODELS.get("vgg16").conv_layers:
         choose(dash_duo, ids.LAYER_SELECT, layer.label)
         wait_for(
             lambda name=layer.name: (

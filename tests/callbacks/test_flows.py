@@ -16,9 +16,8 @@ from safetensors.torch import save as save_safetensors
 
 from dashboard.app import create_app
 from dashboard.config import Config
-from dashboard.models import clear_user_model, get_model
 from tests.callbacks.dash_http import DashHTTP
-from tests.unit.test_figures import decode
+from tests.unit.figure_helpers import decode
 
 MODEL, LAYER, IMAGE, CHANNEL = (
     "model-select.value",
@@ -30,8 +29,8 @@ WEIGHTS = "weights-store.data"
 
 
 @pytest.fixture
-def http() -> DashHTTP:
-    return DashHTTP(create_app(Config(cache_mb=128, request_timeout_s=120)))
+def http(models) -> DashHTTP:
+    return DashHTTP(create_app(Config(cache_mb=128, request_timeout_s=120), models=models))
 
 
 def view(model: str, layer: str, image: str = "random", channel: int = 0, **extra) -> dict:
@@ -68,12 +67,12 @@ def test_cb01_model_lists_layers_and_notice(http: DashHTTP) -> None:
     assert "random weights" in out["model-notice.children"]
     assert out["model-notice.hidden"] is False
     out = http.call("layer-select.options", {MODEL: "no-such-net"}, [MODEL])
-    assert "Unknown model 'no-such-net'" in out["model-notice.children"]
+    assert "sent a model choice that ConvScope cannot use" in out["model-notice.children"]
 
 
 def test_cb02_feature_grid_holds_raw_activations(http: DashHTTP) -> None:
     out = http.call("feature-grid.figure", view("custom", "0"), [LAYER])
-    model = get_model("custom")
+    model = http.app.explorer.models.get("custom")
     conv = model.module.get_submodule("0")
     with torch.no_grad():
         want = F.conv2d(model.default_input(), conv.weight, conv.bias, padding=1)[0].numpy()
@@ -89,7 +88,8 @@ def test_cb02_feature_grid_holds_raw_activations(http: DashHTTP) -> None:
 
 def test_cb03_kernel_grid_holds_raw_weights(http: DashHTTP) -> None:
     out = http.call("kernel-grid.figure", view("tinyvgg", "block1.2"), [LAYER])
-    weight = get_model("tinyvgg").module.get_submodule("block1.2").weight.detach().numpy()
+    module = http.app.explorer.models.get("tinyvgg").module
+    weight = module.get_submodule("block1.2").weight.detach().numpy()
     cells = customdata(out["kernel-grid.figure"]).reshape(-1, 5)  # [w, in, out, r, c]
     cells = cells[cells[:, 2] >= 0]  # gaps between bands carry -1
     for w, i, o, r, c in cells:
@@ -191,14 +191,12 @@ def test_cb08_pickled_weights_never_run(http: DashHTTP, tmp_path) -> None:
 
 def test_cb09_user_model_from_the_command_line() -> None:
     app = create_app(Config(user_model="tests.fixtures.mnist_net:build"))
-    try:
-        assert app.layout.children[1].children[0].children[1].value == "user"
-        http = DashHTTP(app)
-        out = http.call("feature-grid.figure", view("user", "conv2", "sample:chelsea.png"), [LAYER])
-        assert out["status.children"] == ""
-        assert "16 feature maps 14×14" in out["feature-grid.figure"]["layout"]["title"]["text"]
-    finally:
-        clear_user_model()
+    assert app.layout().children[1].children[0].children[1].value == "user"
+    http = DashHTTP(app)
+    out = http.call("feature-grid.figure", view("user", "conv2", "sample:chelsea.png"), [LAYER])
+    assert out["status.children"] == ""
+    assert "16 feature maps 14×14" in out["feature-grid.figure"]["layout"]["title"]["text"]
+    assert "user" not in [name for name, _ in create_app(Config()).explorer.models.available()]
     with pytest.raises(ValueError):
         create_app(Config(user_model="tests.fixtures.mnist_net:conv1d_only"))
 

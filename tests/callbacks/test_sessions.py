@@ -23,10 +23,10 @@ from safetensors.torch import save as save_safetensors
 
 from dashboard.app import create_app
 from dashboard.config import Config
-from dashboard.models import get_model
+from dashboard.models import LoadedModel
 from dashboard.samples import SAMPLES_DIR
 from tests.callbacks.dash_http import DashHTTP
-from tests.unit.test_figures import decode
+from tests.unit.figure_helpers import decode
 
 MODEL, LAYER, IMAGE, CHANNEL, WEIGHTS = (
     "model-select.value",
@@ -81,8 +81,10 @@ def session_image(seed: int, fmt: str) -> tuple[bytes, Image.Image]:
 class Reference:
     """One session's private copy of its model: layer inputs, then F.conv2d by hand."""
 
-    def __init__(self, plan: Plan, state: dict[str, torch.Tensor] | None) -> None:
-        self.loaded = get_model(plan.model)
+    def __init__(
+        self, plan: Plan, loaded: LoadedModel, state: dict[str, torch.Tensor] | None
+    ) -> None:
+        self.loaded = loaded
         self.module = copy.deepcopy(self.loaded.module)
         if state is not None:
             self.module.load_state_dict(state)
@@ -128,7 +130,7 @@ def run_session(http: DashHTTP, plan: Plan, index: int, barrier: threading.Barri
         values["weights-upload.filename"] = f"session{index}.safetensors"
         out = http.call(WEIGHTS, values, ["weights-upload.contents"])
         values[WEIGHTS] = out[WEIGHTS]
-    reference = Reference(plan, state)
+    reference = Reference(plan, http.app.explorer.models.get(plan.model), state)
     out = http.call("layer-select.options", values, [MODEL])
     assert plan.layer in [o["value"] for o in out["layer-select.options"]]
     values[LAYER] = plan.layer

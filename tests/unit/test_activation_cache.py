@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from dashboard.capture import ActivationCache
+from dashboard.capture import activation_cache as ActivationCache
 
 
 def value(nbytes: int) -> dict[str, np.ndarray]:
@@ -30,7 +30,7 @@ def test_cache02_evicts_least_recently_used_within_budget() -> None:
         cache.get_or_compute(key, lambda: value(100))
     cache.get_or_compute("a", lambda: pytest.fail("a was evicted too early"))
     cache.get_or_compute("d", lambda: value(100))  # evicts b, the least recently used
-    assert cache.used_bytes <= 300
+    assert cache.used <= 300
     assert cache.peek("b") is None
     assert cache.peek("a") is not None and cache.peek("d") is not None
 
@@ -38,7 +38,7 @@ def test_cache02_evicts_least_recently_used_within_budget() -> None:
 def test_cache03_oversized_value_is_returned_not_kept() -> None:
     cache = ActivationCache(50)
     assert cache.get_or_compute("big", lambda: value(100))["a"].size == 100
-    assert cache.peek("big") is None and cache.used_bytes == 0
+    assert cache.peek("big") is None and cache.used == 0
 
 
 def test_cache04_concurrent_requests_compute_once() -> None:

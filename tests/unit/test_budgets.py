@@ -15,8 +15,6 @@ from PIL import Image
 from plotly.io.json import to_json_plotly
 from torchvision.models.vgg import cfgs
 
-from bench.dash_client import DashEndpoint, Session, initial_values
-from bench.server_bench import ForwardCounter, distinct_images, find_explorer
 from dashboard.app import create_app
 from dashboard.config import Config
 from dashboard.figures import (
@@ -26,7 +24,9 @@ from dashboard.figures import (
     kernel_paging,
     kernel_rgb_grid,
 )
-from dashboard.models import get_model
+from tests.wire import DashClient as DashEndpoint
+from tests.wire import ExplorerTab as Session
+from tests.wire import ForwardCounter, distinct_images, find_explorer, initial_values
 
 MAX_BYTES = 2_000_000
 RNG = np.random.default_rng(1307)
@@ -151,7 +151,7 @@ def test_bgt06_switching_layers_runs_no_forward_pass(app, passes, model: str) ->
     opened = session.open_model(model)
     after_open = passes(model)
     assert after_open[0] - before[0] <= 1 and after_open[1] - before[1] <= 1  # 0 if cached
-    layers = [layer.name for layer in get_model(model).conv_layers]
+    layers = [layer.name for layer in app.explorer.models.get(model).conv_layers]
     sizes = every_size(opened)
     for layer in [*reversed(layers), *layers]:
         responses = session.switch_layer(layer)
@@ -167,7 +167,7 @@ def test_bgt07_a_new_image_runs_exactly_one_forward_pass(app, passes, model: str
     endpoint = DashEndpoint(app)
     session = Session(endpoint, initial_values(endpoint, model, "random"))
     session.open_model(model)
-    layers = [layer.name for layer in get_model(model).conv_layers]
+    layers = [layer.name for layer in app.explorer.models.get(model).conv_layers]
     session.switch_layer(layers[-1])
     images = distinct_images(seed={"tinyvgg": 1, "custom": 2}[model], size=96)
     for index in range(3):

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torchvision.models import GoogLeNet, get_model_weights
 
-from dashboard.models import weights_store, zoo
-from dashboard.models.weights_store import download_status, fetch, hub_checkpoint
+from dashboard.models import hub_cache, zoo
+from dashboard.models.hub_cache import download_status, fetch, hub_checkpoint
 
 torch.set_num_threads(2)
 
@@ -66,7 +66,7 @@ def test_ws02_failing_download_falls_back_fast(monkeypatch, error, reason) -> No
         timeouts.append(timeout)
         raise error
 
-    monkeypatch.setattr(weights_store.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(hub_cache.urllib.request, "urlopen", urlopen)
     monkeypatch.setattr(zoo, "architecture", _tiny_architecture)
     start = time.perf_counter()
     loaded = zoo.build_zoo("vgg16", allow_download=True)
@@ -86,7 +86,7 @@ def test_ws03_offline_notice_when_downloads_are_off(monkeypatch) -> None:
     def urlopen(*args, **kwargs):
         raise AssertionError("must not touch the network")
 
-    monkeypatch.setattr(weights_store.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(hub_cache.urllib.request, "urlopen", urlopen)
     monkeypatch.setattr(zoo, "architecture", _tiny_architecture)
     loaded = zoo.build_zoo("vgg16")
     assert loaded.notice == (
@@ -184,7 +184,7 @@ def _fake_url(monkeypatch, data: bytes, on_read=None) -> list[str]:
         opened.append(url)
         return FakeResponse(data, on_read)
 
-    monkeypatch.setattr(weights_store.urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(hub_cache.urllib.request, "urlopen", urlopen)
     return opened
 
 
@@ -196,8 +196,8 @@ def test_ws08_download_success_with_progress(monkeypatch) -> None:
     data = buffer.getvalue()
     seen: list[tuple[int, int | None] | None] = []
     _fake_url(monkeypatch, data, on_read=lambda: seen.append(download_status("squeezenet1_1")))
-    monkeypatch.setattr(weights_store, "CHUNK_BYTES", 1 << 16)
-    monkeypatch.setattr(weights_store, "_hash_prefix", lambda name: None)
+    monkeypatch.setattr(hub_cache, "CHUNK_BYTES", 1 << 16)
+    monkeypatch.setattr(hub_cache, "_hash_prefix", lambda name: None)
     loaded = zoo.build_zoo("squeezenet1_1", allow_download=True)
     assert loaded.notice is None and loaded.weights == "ImageNet IMAGENET1K_V1"
     assert torch.equal(loaded.module.features[0].weight, state["features.0.weight"])

@@ -1,4 +1,4 @@
-"""Model names and the process-wide cache: order, errors, single-flight builds, LRU, staleness."""
+"""The ModelRegistry: order, errors, single-flight builds, LRU, staleness, the user model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from dashboard.models import available_models, get_model, registry
+from dashboard.config import Config
+from dashboard.errors import ModelError
+from dashboard.models import ModelRegistry
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel
 
@@ -33,11 +35,8 @@ ZOO_ORDER = [
 
 
 @pytest.fixture
-def cache(monkeypatch: pytest.MonkeyPatch) -> registry.ModelCache:
-    fresh = registry.ModelCache(maxsize=3)
-    monkeypatch.setattr(registry, "CACHE", fresh)
-    monkeypatch.setattr(registry, "_user_model", None)
-    return fresh
+def reg() -> ModelRegistry:
+    return ModelRegistry(cache_size=3)
 
 
 def _tiny(name: str, key: str | None = None) -> LoadedModel:
@@ -55,8 +54,8 @@ def _tiny(name: str, key: str | None = None) -> LoadedModel:
     )
 
 
-def test_reg01_available_models_order_and_labels(cache) -> None:
-    models = available_models()
+def test_reg01_available_models_order_and_labels(reg) -> None:
+    models = reg.available()
     names = [name for name, _label in models]
     assert names == ["tinyvgg", "custom", *ZOO_ORDER]
     labels = dict(models)
@@ -64,17 +63,20 @@ def test_reg01_available_models_order_and_labels(cache) -> None:
     assert labels["custom"] == "Custom conv 1→4 3×3"
     assert labels["vgg16"] == "VGG16"
     assert labels["resnet18"] == "ResNet-18"
-    assert names[0] == registry.DEFAULT_MODEL == registry.default_model() == "tinyvgg"
+    assert names[0] == reg.default_name("tinyvgg") == "tinyvgg"
+    assert reg.default_name("nonsense") == "tinyvgg"
 
 
-def test_reg02_unknown_name_lists_the_choices(cache) -> None:
-    with pytest.raises(ValueError, match=r"^Unknown model 'x'\. Choose one of: tinyvgg, custom, "):
-        get_model("x")
-    with pytest.raises(ValueError, match="Unknown model 'user'"):
-        get_model("user")
+def test_reg02_unknown_name_lists_the_choices(reg) -> None:
+    with pytest.raises(
+        ModelError, match=r"^There is no model called 'x'\. Choose one of: TinyVGG, "
+    ):
+        reg.get("x")
+    with pytest.raises(ModelError, match="no model called 'user'"):
+        reg.get("user")
 
 
-def test_reg03_eight_threads_build_once(cache, monkeypatch) -> None:
+def test_reg03_eight_threads_build_once(reg) -> None:
     builds: list[int] = []
 
     def slow_build(*, allow_download: bool = False) -> LoadedModel:
@@ -82,13 +84,13 @@ def test_reg03_eight_threads_build_once(cache, monkeypatch) -> None:
         time.sleep(0.2)
         return _tiny("fake")
 
-    monkeypatch.setitem(registry.SPECS, "fake", ("Fake", slow_build))
+    reg.specs.__setitem__("fake", ("Fake", slow_build))
     barrier = threading.Barrier(8)
     results: list[LoadedModel] = []
 
     def worker() -> None:
         barrier.wait()
-        results.append(get_model("fake"))
+        results.append(reg.get("fake"))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
@@ -97,38 +99,36 @@ def test_reg03_eight_threads_build_once(cache, monkeypatch) -> None:
         thread.join(timeout=10)
     assert len(builds) == 1
     assert len(results) == 8 and all(r is results[0] for r in results)
-    assert cache._key_locks == {}
-    assert get_model("fake") is results[0]
+    assert reg._models._pending == {}
+    assert reg.get("fake") is results[0]
 
 
-def test_reg04_failed_build_raises_to_every_caller_and_is_retried(cache, monkeypatch) -> None:
+def test_reg04_failed_build_raises_to_every_caller_and_is_retried(reg) -> None:
     calls: list[int] = []
 
     def broken(*, allow_download: bool = False) -> LoadedModel:
         calls.append(1)
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(registry.SPECS, "broken", ("Broken", broken))
+    reg.specs.__setitem__("broken", ("Broken", broken))
     for _ in range(2):
         with pytest.raises(RuntimeError, match="boom"):
-            get_model("broken")
+            reg.get("broken")
     assert len(calls) == 2
-    assert cache._key_locks == {}
+    assert reg._models._pending == {}
 
 
-def test_reg05_lru_keeps_maxsize_models(cache, monkeypatch) -> None:
+def test_reg05_lru_keeps_maxsize_models(reg) -> None:
     for name in "abcd":
-        monkeypatch.setitem(
-            registry.SPECS, name, (name, lambda *, allow_download=False, n=name: _tiny(n))
-        )
-    first = get_model("a")
+        reg.specs.__setitem__(name, (name, lambda *, allow_download=False, n=name: _tiny(n)))
+    first = reg.get("a")
     for name in "bcd":
-        get_model(name)
-    assert cache.cached_keys() == ["b", "c", "d"]
-    assert get_model("a") is not first
+        reg.get(name)
+    assert reg._models.keys() == ["b", "c", "d"]
+    assert reg.get("a") is not first
 
 
-def test_reg06_fallback_is_rebuilt_once_real_weights_appear(cache, monkeypatch, tmp_path) -> None:
+def test_reg06_fallback_is_rebuilt_once_real_weights_appear(reg, tmp_path) -> None:
     marker = tmp_path / "weights.pth"
     tried: list[bool] = []
 
@@ -139,38 +139,51 @@ def test_reg06_fallback_is_rebuilt_once_real_weights_appear(cache, monkeypatch, 
             model.upgradable = lambda allow: marker.exists() or (allow and not allow_download)
         return model
 
-    monkeypatch.setitem(registry.SPECS, "fb", ("Fallback", build))
-    assert get_model("fb").key == "fb:random"
-    assert get_model("fb").key == "fb:random"
+    reg.specs.__setitem__("fb", ("Fallback", build))
+    assert reg.get("fb").key == "fb:random"
+    assert reg.get("fb").key == "fb:random"
     assert tried == [False]
-    assert get_model("fb", allow_download=True).key == "fb:random"  # retried with download
-    assert get_model("fb", allow_download=True).key == "fb:random"  # failed: not retried again
+    reg.allow_download = True
+    assert reg.get("fb").key == "fb:random"  # retried with download
+    assert reg.get("fb").key == "fb:random"  # failed: not retried again
     assert tried == [False, True]
+    reg.allow_download = False
     marker.write_bytes(b"x")
-    assert get_model("fb").key == "fb:real"
+    assert reg.get("fb").key == "fb:real"
     assert tried == [False, True, False]
 
 
-def test_reg07_env_sets_cache_size(monkeypatch) -> None:
-    monkeypatch.setenv("CONVSCOPE_MODEL_CACHE", "5")
-    assert registry._maxsize_from_env() == 5
-    monkeypatch.setenv("CONVSCOPE_MODEL_CACHE", "lots")
-    assert registry._maxsize_from_env() == 4
-    monkeypatch.delenv("CONVSCOPE_MODEL_CACHE")
-    assert registry._maxsize_from_env() == 4
+def test_reg07_config_sets_cache_size() -> None:
+    from dashboard.app import build_registry
+    from dashboard.config import config_from_env
+
+    config = config_from_env({"CONVSCOPE_MODEL_CACHE": "5"})
+    assert config.model_cache == 5
+    assert build_registry(config)._models.budget == 5
+    with pytest.raises(ValueError, match="CONVSCOPE_MODEL_CACHE='lots'"):
+        config_from_env({"CONVSCOPE_MODEL_CACHE": "lots"})
+    assert build_registry(Config())._models.budget == 4
 
 
-def test_reg08_get_model_custom_and_user_registration(cache) -> None:
-    custom = get_model("custom")
-    assert get_model("custom") is custom
-    registry.register_user_model(_tiny("mine", key="user:tests.fixtures:mine"))
-    assert available_models()[0] == ("user", "MINE")
-    assert registry.default_model() == "user"
-    user = get_model("user")
+def test_reg08_get_model_custom_and_user_registration() -> None:
+    reg = ModelRegistry(cache_size=3, user_model=_tiny("mine", key="user:tests.fixtures:mine"))
+    custom = reg.get("custom")
+    assert reg.get("custom") is custom
+    assert reg.available()[0] == ("user", "MINE")
+    assert reg.default_name("tinyvgg") == "user"
+    user = reg.get("user")
     assert (user.name, user.key) == ("user", "user:tests.fixtures:mine")
-    registry.clear_cache()
-    assert cache.cached_keys() == []
-    assert get_model("user") is user
+    reg.clear()
+    assert reg._models.keys() == []
+    assert reg.get("user") is user
+
+
+def test_reg09_registries_are_independent() -> None:
+    """Two apps in one process share nothing: no module globals hold models."""
+    first, second = ModelRegistry(), ModelRegistry()
+    assert first.get("custom") is not second.get("custom")
+    first.specs["only-here"] = ("Only here", lambda *, allow_download=False: _tiny("x"))
+    assert "only-here" not in second.names
 
 
 def test_reg_race01_custom_kernels_survive_a_concurrent_trained_load(tmp_path) -> None:
@@ -204,14 +217,13 @@ def test_reg_race01_custom_kernels_survive_a_concurrent_trained_load(tmp_path) -
 def test_reg_hooks01_uploaded_copy_never_inherits_a_live_capture_hook() -> None:
     from safetensors.torch import save
 
-    from dashboard.models import get_model, with_uploaded_weights
-
-    base = get_model("custom")
+    reg = ModelRegistry()
+    base = reg.get("custom")
     conv = base.module.get_submodule("0")
     handle = conv.register_forward_hook(lambda *_: None)  # as if a capture were running
     try:
         state = {k: v.clone() + 1 for k, v in base.module.state_dict().items()}
-        uploaded = with_uploaded_weights("custom", save(state), "plus-one.safetensors")
+        uploaded = reg.with_uploaded_weights("custom", save(state), "plus-one.safetensors")
     finally:
         handle.remove()
     assert all(not m._forward_hooks for m in uploaded.module.modules())

@@ -13,13 +13,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from dashboard.models import (
-    available_models,
-    get_model,
-    load_user_model,
-    register_user_model,
-    registry,
-)
+from dashboard.models import ModelRegistry, load_user_model
 from tests.fixtures.mnist_net import MnistNet
 
 torch.set_num_threads(2)
@@ -114,11 +108,11 @@ def test_usr06_channel_problems() -> None:
 def test_usr07_not_an_image_model() -> None:
     with pytest.raises(ValueError, match=r"has no Conv2d layer to show \(it has Conv1d layers"):
         load_user_model("tests.fixtures.mnist_net:conv1d_only")
-    with pytest.raises(TypeError, match=r"returned a int, not a torch\.nn\.Module"):
+    with pytest.raises(ValueError, match=r"returned a int, not a torch\.nn\.Module"):
         load_user_model("tests.fixtures.mnist_net:not_a_module")
-    with pytest.raises(TypeError, match="is a int, not a function"):
+    with pytest.raises(ValueError, match="is a int, not a function"):
         load_user_model("tests.fixtures.mnist_net:NOT_CALLABLE")
-    with pytest.raises(RuntimeError, match=r"mnist_net:broken failed: ImportError: needs a"):
+    with pytest.raises(ValueError, match=r"mnist_net:broken failed: ImportError: needs a"):
         load_user_model("tests.fixtures.mnist_net:broken")
 
 
@@ -170,16 +164,14 @@ def test_usr10_model_files_are_refused_unopened(tmp_path) -> None:
         load_user_model(str(tmp_path / "absent.pt"))
 
 
-def test_usr11_registered_user_model_is_served_by_name(monkeypatch) -> None:
-    monkeypatch.setattr(registry, "_user_model", None)
+def test_usr11_registered_user_model_is_served_by_name() -> None:
     loaded = load_user_model(SPEC)
-    register_user_model(loaded)
-    assert available_models()[0] == ("user", f"Your model ({SPEC})")
-    assert get_model("user").module is loaded.module
+    reg = ModelRegistry(user_model=loaded)
+    assert reg.available()[0] == ("user", f"Your model ({SPEC})")
+    assert reg.get("user").module is loaded.module
     buffer = io.BytesIO()
     state = _mnist_state(seed=2)
     torch.save(state, buffer)
-    monkeypatch.setattr(registry, "CACHE", registry.ModelCache(maxsize=3))
-    uploaded = registry.with_uploaded_weights("user", buffer.getvalue(), "epoch9.pt")
+    uploaded = reg.with_uploaded_weights("user", buffer.getvalue(), "epoch9.pt")
     assert torch.equal(uploaded.module.conv1.weight, state["conv1.weight"])
     assert not torch.equal(loaded.module.conv1.weight, state["conv1.weight"])

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> dict:
     from bench.server_bench import bench_server_layer
     from dashboard.app import create_app
     from dashboard.config import Config
-    from dashboard.explorer import View
+    from dashboard.views import View
     from tests.wire import DashClient, ExplorerTab, distinct_images, find_explorer, initial_values
 
     started = time.perf_counter()

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from plotly.io.json import to_json_plotly
 
 from dashboard import figures
-from dashboard.explorer import Explorer, View
+from dashboard.explorer import Explorer
+from dashboard.views import View
 
 
 def _measure(fn: Callable[[], object], repeats: int) -> tuple[object, dict]:

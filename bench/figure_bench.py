@@ -10,7 +10,8 @@ from plotly.io.json import to_json_plotly
 from bench.baselines import matplotlib_grid, subplots_grid
 from bench.timing import summary, timed
 from dashboard import figures
-from dashboard.explorer import Explorer, View
+from dashboard.explorer import Explorer
+from dashboard.views import View
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,11 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import edge, figures, ids
 from dashboard.errors import page_message
-from dashboard.explorer import ANONYMOUS, Explorer, View
+from dashboard.explorer import Explorer
 from dashboard.images import decode_data_url, decode_upload
 from dashboard.layout import kernel_view_options
 from dashboard.modes import KernelMode
+from dashboard.views import ANONYMOUS, View
 
 log = logging.getLogger(__name__)
 # customdata column holding the output channel, per grid

@@ -8,7 +8,7 @@ The Explorer owns no globals: ``create_app`` builds its models, images and cache
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,57 +21,11 @@ from dashboard.capture import Activations, InferenceQueue, activation_cache, cap
 from dashboard.config import Config
 from dashboard.errors import ModelError
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
-from dashboard.modes import KernelMode, ScaleMode
+from dashboard.modes import KernelMode
 from dashboard.samples import RANDOM_KEY, ImageStore, sample_label
+from dashboard.views import ANONYMOUS, FeatureView, KernelView, Selection, View, describe
 
 log = logging.getLogger(__name__)
-ANONYMOUS = "anonymous"  # the session of a request that carries none
-
-
-@dataclass(frozen=True)
-class View:
-    """One session's choices, as kept in the page (already validated)."""
-
-    model: str
-    layer: str | None
-    image: str
-    channel: int = 0
-    scale: ScaleMode = ScaleMode.TILE
-    kernel_view: KernelMode = KernelMode.GRID
-    weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
-    session: str = ANONYMOUS
-
-
-@dataclass
-class KernelView:
-    """The kernel panel: its figure and the controls that go with what is drawn."""
-
-    figure: go.Figure | dict
-    channel: int
-    mode: KernelMode  # what is drawn: RGB falls back to the grid on other layers
-    rgb_available: bool
-    pages: int
-
-    @property
-    def show_pager(self) -> bool:
-        return self.mode == KernelMode.GRID and self.pages > 1
-
-
-@dataclass
-class Selection:
-    """What changes when the selected channel changes."""
-
-    channel: int
-    kernel_figure: go.Figure | dict | None  # None: the page stays, only kernel_shapes change
-    kernel_shapes: list[dict]
-    feature_shapes: list[dict]
-
-
-@dataclass
-class FeatureView:
-    figure: go.Figure
-    channel: int
-    info: str
 
 
 def _figure_json(figure: go.Figure) -> dict:
@@ -275,23 +229,3 @@ class Explorer:
                 for m in model.module.modules()
             ),
         }
-
-
-def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeometry) -> str:
-    """One line about what the grids show, including what is left out."""
-    parts = [f"{model.label} ({model.weights}) · {layer.label}"]
-    if geometry.factor > 1:
-        f = geometry.factor
-        parts.append(
-            f"feature-map overview at 1/{f} resolution (each cell is the mean of {f}×{f}); "
-            "click a map for it at full resolution"
-        )
-    paging = figures.kernel_paging(
-        (layer.out_channels, layer.in_channels // layer.groups, *layer.kernel_size)
-    )
-    if paging.pages > 1:
-        parts.append(
-            f"{layer.out_channels} output channels' kernels shown {paging.per_page} at a time "
-            "(the page holding the selected channel)"
-        )
-    return " — ".join(parts)

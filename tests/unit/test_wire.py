@@ -1,23 +1,14 @@
-"""The wire client (tests.wire) and the load tester built on it (bench.load).
-
-The wire tests come first: payloads, the layout walker, patches, the same page over Flask's
-test client and over real HTTP. Then the load tester's checkers and a short real run.
-"""
+"""The wire client (tests.wire): payloads, the layout walker, patches, and the same page over
+Flask's test client and over real HTTP."""
 
 from __future__ import annotations
 
-import json
 from contextlib import closing
 
 import numpy as np
 import pytest
 from dash import Dash, Input, Output, Patch, State, dcc, html
 
-from bench.load.options import LoadOptions
-from bench.load.oracle import feature_mismatch, kernel_mismatch
-from bench.load.run import run
-from bench.load.tab import CALLBACKS, check_callbacks
-from dashboard.figures import feature_grid, kernel_grid
 from tests.wire import (
     DashClient,
     HTTPTransport,
@@ -160,40 +151,3 @@ def test_wire04_the_same_page_over_the_test_client_and_over_http() -> None:
     figure = in_process["grid.figure"]
     assert figure["layout"] == {"title": {"text": "abc"}, "shapes": [{"type": "rect", "x0": 1}]}
     assert in_process["marked.children"] == "1 marked"
-
-
-def test_lt04_checkers_catch_wrong_values_channels_and_weights() -> None:
-    maps = RNG.standard_normal((5, 6, 7)).astype(np.float32)
-    figure = json.loads(feature_grid(maps).to_json())
-    assert feature_mismatch(figure, maps) is None
-    assert "differ" in feature_mismatch(figure, maps + 1e-3)
-    assert feature_mismatch(figure, maps[[1, 0, 2, 3, 4]]) is not None
-    big = RNG.standard_normal((4, 300, 300)).astype(np.float32)  # block means
-    assert feature_mismatch(json.loads(feature_grid(big).to_json()), big) is None
-    weight = RNG.standard_normal((4, 2, 3, 3)).astype(np.float32)
-    kernels = json.loads(kernel_grid(weight).to_json())
-    assert kernel_mismatch(kernels, weight) is None
-    assert kernel_mismatch(kernels, weight[::-1].copy()) == "kernel weights differ"
-
-
-def test_lt06_the_sessions_callbacks_must_exist() -> None:
-    with pytest.raises(RuntimeError, match="no callbacks for"):
-        check_callbacks(DashClient(tiny_app()))
-    assert set(CALLBACKS) >= {"on_model", "on_kernels", "on_features", "on_detail"}
-
-
-def test_lt05_short_load_run_on_small_models(tmp_path) -> None:
-    out = tmp_path / "load.json"
-    options = LoadOptions(sessions=8, seconds=15, models=("tinyvgg", "custom"), out=out)
-    report = run(options)
-    assert json.loads(out.read_text())["requests"] == report["requests"]
-    errors = report["errors"]
-    assert errors["5xx"] == errors["non_200"] == errors["timeouts"] == 0, report["error_samples"]
-    assert report["wrong_activations"] == errors["wrong_kernels"] == 0, report["error_samples"]
-    assert report["ok"], report["error_samples"]
-    assert report["checks"]["feature_grids"] > 8 and report["checks"]["details"] > 8
-    health = report["healthz"]
-    assert health["forward_hooks_end"] == 0
-    assert health["activation_cache_bytes_max"] <= health["activation_cache_budget"]
-    assert health["forward_passes"] >= 8  # every session uploaded or chose its own images
-    assert report["worker_restarts"] == 0 and report["server_returncode"] is not None

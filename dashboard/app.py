@@ -8,9 +8,11 @@ from pathlib import Path
 
 import torch
 from dash import Dash
+from werkzeug.exceptions import HTTPException
 
 from dashboard.callbacks import register_callbacks
 from dashboard.config import Config
+from dashboard.errors import page_message
 from dashboard.explorer import Explorer
 from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
@@ -28,6 +30,14 @@ def load_user_config(config: Config) -> LoadedModel:
     """
     size = (config.input_size, config.input_size) if config.input_size else None
     return load_user_model(config.user_model, config.user_weights, input_size=size)
+
+
+def unhandled(exc: Exception):
+    """A request Dash itself cannot dispatch (a forged body naming no callback, say): logged
+    with a reference id, answered 400 with one sentence, never a trace."""
+    if isinstance(exc, HTTPException):
+        return exc
+    return page_message(exc), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def build_registry(config: Config) -> ModelRegistry:
@@ -64,6 +74,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     # Refuse oversized requests before Flask reads them.
     server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     server.add_url_rule("/healthz", "healthz", explorer.health)
+    server.register_error_handler(Exception, unhandled)
 
     models_shown = explorer.models.available()
     default_model = explorer.models.default_name(config.default_model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from dash import Dash, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
@@ -148,6 +149,7 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Output(ids.KERNEL_VIEW, "options"),
         Output(ids.KERNEL_VIEW, "value"),
         Output(ids.KERNEL_PAGER, "hidden"),
+        Output(ids.KERNEL_PAGE, "data"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.KERNEL_VIEW, "value"),
@@ -155,10 +157,10 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
-    @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True))
+    @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True, None))
     def on_kernels(model, layer, mode, weights, channel, session):
         if layer is None:
-            return (no_update,) * 4
+            return (no_update,) * 5
         view = _view(
             explorer,
             model,
@@ -171,7 +173,8 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         )
         shown = explorer.kernel_view(view)
         value = shown.mode if shown.mode != view.kernel_view else no_update
-        return shown.figure, kernel_view_options(shown.rgb_available), value, not shown.show_pager
+        options = kernel_view_options(shown.rgb_available)
+        return shown.figure, options, value, not shown.show_pager, shown.page
 
     @app.callback(
         Output(ids.FEATURE_GRID, "figure"),
@@ -215,11 +218,10 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Output(ids.CHANNEL_STORE, "data", allow_duplicate=True),
         Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
         Output(ids.FEATURE_GRID, "figure", allow_duplicate=True),
+        Output(ids.KERNEL_PAGE, "data", allow_duplicate=True),
         Output(ids.STATUS, "children", allow_duplicate=True),
         Input(ids.KERNEL_GRID, "clickData"),
         Input(ids.FEATURE_GRID, "clickData"),
-        Input(ids.PAGE_PREV, "n_clicks"),
-        Input(ids.PAGE_NEXT, "n_clicks"),
         State(ids.MODEL_SELECT, "value"),
         State(ids.LAYER_SELECT, "value"),
         State(ids.IMAGE_STORE, "data"),
@@ -227,28 +229,67 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.KERNEL_VIEW, "value"),
         State(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.KERNEL_PAGE, "data"),
         prevent_initial_call=True,
     )
-    @guarded(lambda text: (no_update, no_update, no_update, text))
-    def on_select(kernel_click, feature_click, _prev, _next, model, layer, image, old, mode, w, s):
+    @guarded(lambda text: (no_update, no_update, no_update, no_update, text))
+    def on_select(kernel_click, feature_click, model, layer, image, old, mode, w, s, page):
         view = _view(explorer, model, layer, image, old, w, s, kernel_view=edge.kernel_mode(mode))
-        channel = _chosen_channel(explorer, view, kernel_click, feature_click)
+        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        channel = _chosen_channel(view, kernel_click, feature_click)
         if channel is None:
-            return (no_update,) * 4
+            return (no_update,) * 5
         chosen = explorer.select(view, channel)
         kernel = chosen.kernel_figure
         if kernel is None:
             kernel = shapes_patch(chosen.kernel_shapes)
-        return chosen.channel, kernel, shapes_patch(chosen.feature_shapes), ""
+        return chosen.channel, kernel, shapes_patch(chosen.feature_shapes), chosen.page, ""
+
+    @app.callback(
+        Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
+        Output(ids.KERNEL_PAGE, "data", allow_duplicate=True),
+        Output(ids.STATUS, "children", allow_duplicate=True),
+        Input(ids.PAGE_PREV, "n_clicks"),
+        Input(ids.PAGE_NEXT, "n_clicks"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.LAYER_SELECT, "value"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+        State(ids.KERNEL_PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: (no_update, no_update, text))
+    def on_page(_prev, _next, model, layer, channel, weights, session, page):
+        view = _view(explorer, model, layer, None, channel, weights, session)
+        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        shown = explorer.turn_page(view, -1 if ctx.triggered_id == ids.PAGE_PREV else 1)
+        if shown is None:
+            return no_update, no_update, ""
+        return shown.figure, shown.page, ""
+
+    # After a click, bring the detail panel into view (at 1366×768 it is below the grids).
+    app.clientside_callback(
+        """
+        function(kernelClick, featureClick) {
+            const panel = document.getElementById('"""
+        + ids.DETAIL_PANEL
+        + """');
+            if (panel) { panel.scrollIntoView({block: 'nearest', behavior: 'smooth'}); }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output(ids.SCROLL_SINK, "data"),
+        Input(ids.KERNEL_GRID, "clickData"),
+        Input(ids.FEATURE_GRID, "clickData"),
+        prevent_initial_call=True,
+    )
 
 
-def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click) -> int | None:
-    trigger = ctx.triggered_id
-    if trigger == ids.KERNEL_GRID:
+def _chosen_channel(view: View, kernel_click, feature_click) -> int | None:
+    if ctx.triggered_id == ids.KERNEL_GRID:
         grid = KernelMode.RGB if view.kernel_view == KernelMode.RGB else "kernel"
         return edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
-    if trigger == ids.FEATURE_GRID:
+    if ctx.triggered_id == ids.FEATURE_GRID:
         return edge.clicked_channel(feature_click, CLICK_CHANNEL["feature"])
-    if trigger in (ids.PAGE_PREV, ids.PAGE_NEXT):
-        return explorer.page_step(view, -1 if trigger == ids.PAGE_PREV else 1)
     return None

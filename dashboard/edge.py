@@ -44,6 +44,15 @@ def channel(value: object) -> int:
     raise InvalidInput("channel number")
 
 
+def optional_channel(value: object, what: str) -> int | None:
+    """A small non-negative index kept by the page (a channel or page number), or None."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_CHANNEL:
+        return value
+    raise InvalidInput(what)
+
+
 def name(value: object, what: str) -> str:
     """A short name chosen from a list the server made (model, layer)."""
     if isinstance(value, str) and 0 < len(value) <= MAX_NAME:

@@ -145,7 +145,7 @@ class Explorer:
         if view.kernel_view == KernelMode.RGB and rgb:
             figure = figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
             return KernelView(figure, channel, KernelMode.RGB, rgb, paging.pages)
-        page = figures.page_of(paging, channel)
+        page = _shown_page(paging, view.page, channel)
         grid = self._kernel_pages.get_or_compute(
             (model.key, layer.name, page),
             lambda: _figure_json(
@@ -154,7 +154,7 @@ class Explorer:
         )
         outline = figures.kernel_outline(paging, page, channel)
         figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
-        return KernelView(figure, channel, KernelMode.GRID, rgb, paging.pages)
+        return KernelView(figure, channel, KernelMode.GRID, rgb, paging.pages, page)
 
     def feature_view(self, view: View) -> FeatureView:
         """The feature-map grid; a channel the layer lacks falls back to 0."""
@@ -180,27 +180,33 @@ class Explorer:
         return figures.kernel_paging(tuple(conv.weight.shape))
 
     def select(self, view: View, channel: int) -> Selection:
-        """Move the selection from ``view.channel`` to ``channel`` (clamped to the layer)."""
+        """Move the selection from ``view.channel`` to ``channel`` (clamped to the layer).
+
+        The kernel grid turns to the page holding the new channel when it is not shown.
+        """
         model, layer, maps, view = self._maps(view)
         channel = min(max(channel, 0), maps.shape[0] - 1)
         feature_shapes = figures.feature_outline(figures.feature_geometry(maps.shape), channel)
         paging = self._paging(model, layer)
-        old_page = figures.page_of(paging, view.channel)
+        shown = _shown_page(paging, view.page, view.channel)
         new_page = figures.page_of(paging, channel)
-        if view.kernel_view == KernelMode.GRID and old_page == new_page:
+        if view.kernel_view == KernelMode.GRID and shown == new_page:
             shapes = figures.kernel_outline(paging, new_page, channel)
-            return Selection(channel, None, shapes, feature_shapes)
-        kernel = self.kernel_view(replace(view, channel=channel)).figure
-        return Selection(channel, kernel, [], feature_shapes)
+            return Selection(channel, None, shapes, feature_shapes, new_page)
+        kernel = self.kernel_view(replace(view, channel=channel, page=new_page)).figure
+        return Selection(channel, kernel, [], feature_shapes, new_page)
 
-    def page_step(self, view: View, step: int) -> int | None:
-        """The first channel of the kernel page ``step`` pages away, or None at either end."""
+    def turn_page(self, view: View, step: int) -> KernelView | None:
+        """The kernel page ``step`` pages from the one shown; the selection stays as it is.
+
+        None at either end.
+        """
         model, layer = self._resolve(view)
         paging = self._paging(model, layer)
-        page = figures.page_of(paging, view.channel) + step
+        page = _shown_page(paging, view.page, view.channel) + step
         if not 0 <= page < paging.pages:
             return None
-        return page * paging.per_page
+        return self.kernel_view(replace(view, page=page))
 
     def download_message(self, model_name: str) -> str:
         """'Downloading … 45 of 528 MB' while the model's weights download, else ''."""
@@ -229,3 +235,10 @@ class Explorer:
                 for m in model.module.modules()
             ),
         }
+
+
+def _shown_page(paging: figures.KernelPaging, page: int | None, channel: int) -> int:
+    """The page shown: ``page`` when it exists, else the one holding ``channel``."""
+    if page is not None and 0 <= page < paging.pages:
+        return page
+    return figures.page_of(paging, min(max(channel, 0), paging.out_channels - 1))

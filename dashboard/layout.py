@@ -8,7 +8,13 @@ from dashboard import ids
 from dashboard.figures import message_figure
 from dashboard.modes import KernelMode, ScaleMode
 
-GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "toImageButtonOptions": {"scale": 2}}
+# The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": False,
+    "toImageButtonOptions": {"scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+}
 
 
 def kernel_view_options(rgb_available: bool) -> list[dict]:
@@ -157,6 +163,7 @@ def build_layout(
             html.H2("Selected channel, full resolution"),
             _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
         ],
+        id=ids.DETAIL_PANEL,
         className="panel wide",
     )
     return html.Div(
@@ -185,6 +192,8 @@ def build_layout(
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
             dcc.Store(id=ids.WEIGHTS_STORE, data=None),
             dcc.Store(id=ids.SESSION_STORE, data=session_id),
+            dcc.Store(id=ids.KERNEL_PAGE, data=None),
+            dcc.Store(id=ids.SCROLL_SINK, data=None),
             # read by assets/upload_limit.js to explain files the browser refuses
             html.Div(
                 id=ids.UPLOAD_LIMITS,

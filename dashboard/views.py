@@ -25,6 +25,7 @@ class View:
     kernel_view: KernelMode = KernelMode.GRID
     weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
     session: str = ANONYMOUS
+    page: int | None = None  # kernel page shown; None: the page holding the channel
 
 
 @dataclass
@@ -36,6 +37,7 @@ class KernelView:
     mode: KernelMode  # what is drawn: RGB falls back to the grid on other layers
     rgb_available: bool
     pages: int
+    page: int = 0
 
     @property
     def show_pager(self) -> bool:
@@ -50,6 +52,7 @@ class Selection:
     kernel_figure: go.Figure | dict | None  # None: the page stays, only kernel_shapes change
     kernel_shapes: list[dict]
     feature_shapes: list[dict]
+    page: int = 0  # the kernel page shown after the selection
 
 
 @dataclass

@@ -7,6 +7,11 @@ import time
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.keys import Keys
 
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.config import Config
+from dashboard.models import ModelRegistry
+
 # Finds the first heatmap cell whose customdata matches `want` (null = any) and returns its
 # viewport position. Works whatever the mosaic layout, since it reads the figure itself.
 _FIND_CELL = """
@@ -102,3 +107,30 @@ def choose(dash_duo, dropdown_id: str, label: str) -> None:
     option.click()
     if button.get_attribute("aria-expanded") == "true":  # re-choosing the current value
         button.send_keys(Keys.ESCAPE)
+
+
+KERNEL = ids.KERNEL_GRID
+FEATURE = ids.FEATURE_GRID
+DETAIL = ids.FEATURE_DETAIL
+
+
+MODELS = ModelRegistry(cache_size=4)  # shared by every browser test's app: VGG16 is built once
+
+
+def start(dash_duo, **settings) -> None:
+    app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
+    dash_duo.start_server(app)
+    wait_for_grids(dash_duo)
+
+
+def wait_for_grids(dash_duo, timeout: float = 60) -> None:
+    for graph in (KERNEL, FEATURE):
+        wait_for(
+            lambda g=graph: (figure_state(dash_duo, g) or {}).get("meta"),
+            timeout,
+            f"#{graph} to draw a grid",
+        )
+
+
+def detail_title(dash_duo) -> str:
+    return (figure_state(dash_duo, DETAIL) or {}).get("title", "")

@@ -6,37 +6,20 @@ import pytest
 from PIL import Image
 
 from dashboard import ids
-from dashboard.app import create_app
-from dashboard.config import Config
 from dashboard.figures.style import fmt
-from dashboard.models import ModelRegistry
-from tests.browser.helpers import choose, figure_state, find_cell, pointer, wait_for
-
-KERNEL = ids.KERNEL_GRID
-FEATURE = ids.FEATURE_GRID
-DETAIL = ids.FEATURE_DETAIL
-
-
-MODELS = ModelRegistry(cache_size=4)  # shared by this module's apps: VGG16 is built once
-
-
-def start(dash_duo, **settings) -> None:
-    app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
-    dash_duo.start_server(app)
-    wait_for_grids(dash_duo)
-
-
-def wait_for_grids(dash_duo, timeout: float = 60) -> None:
-    for graph in (KERNEL, FEATURE):
-        wait_for(
-            lambda g=graph: (figure_state(dash_duo, g) or {}).get("meta"),
-            timeout,
-            f"#{graph} to draw a grid",
-        )
-
-
-def detail_title(dash_duo) -> str:
-    return (figure_state(dash_duo, DETAIL) or {}).get("title", "")
+from tests.browser.helpers import (
+    FEATURE,
+    KERNEL,
+    MODELS,
+    choose,
+    detail_title,
+    figure_state,
+    find_cell,
+    pointer,
+    start,
+    wait_for,
+    wait_for_grids,
+)
 
 
 def test_br01_default_page_loads_without_console_errors(dash_duo) -> None:

@@ -104,9 +104,20 @@ JSON = st.recursive(
 def test_forge04_fuzz_every_callback_with_arbitrary_json(client: DashClient, data) -> None:
     tab = Tab(client, values={})
     for output, dep in sorted(client.deps.items()):
-        if "@" in output:
+        if "@" in output or dep.get("clientside_function"):
             continue
         props = [f"{d['id']}.{d['property']}" for d in (*dep["inputs"], *dep["state"])]
         values = {prop: data.draw(JSON, label=prop) for prop in props}
         trigger = data.draw(st.sampled_from([f"{d['id']}.{d['property']}" for d in dep["inputs"]]))
         post(tab, output, values, [trigger])
+
+
+def test_forge05_a_body_naming_no_callback_is_a_400_sentence(client: DashClient) -> None:
+    for output in ("scroll-sink.data", "nothing.here", "..a.b...c.d.."):
+        body = {"output": output, "outputs": {"id": "x", "property": "y"}, "inputs": []}
+        status, data = client.transport.request(
+            "POST", "/_dash-update-component", json.dumps(body).encode()
+        )
+        text = data.decode()
+        assert status == 400 and text.startswith("Something went wrong on our side"), text
+        assert not INTERNALS.search(text)

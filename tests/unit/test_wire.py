@@ -44,11 +44,15 @@ def test_wire01_payload_keeps_the_hash_of_duplicate_outputs() -> None:
     assert split_outputs("feature-detail.figure") == [
         {"id": "feature-detail", "property": "figure"}
     ]
-    # Callbacks by first output; one shared with an allow_duplicate twin needs its "@hash".
+    # Callbacks by first output: the plain name is the plain callback, its allow_duplicate
+    # twin is named with its "@hash"; two duplicate twins alone leave the plain name to none.
     twice = {**single, "output": "..feature-detail.figure@ff...status.children@ff.."}
     client = DashClient(tiny_app(), [dep, single, twice])
     assert client.body("channel-store.data", values, [])["output"] == dep["output"]
     assert client.body("feature-detail.figure@ff", {}, [])["output"] == twice["output"]
+    assert client.body("feature-detail.figure", {}, [])["output"] == single["output"]
+    thrice = {**single, "output": "..feature-detail.figure@ee...status.children@ee.."}
+    client = DashClient(tiny_app(), [dep, twice, thrice])
     with pytest.raises(KeyError, match="no single callback"):
         client.body("feature-detail.figure", {}, [])
 

@@ -62,14 +62,18 @@ class DashClient:
         if dependencies is None:
             dependencies = self.get_json("/_dash-dependencies")
         self.dependencies = dependencies
-        # By first output, "id.prop" and, for duplicate outputs, "id.prop@hash" too; a name
-        # that two callbacks share (one with allow_duplicate) addresses neither.
-        named: dict[str, list[dict]] = {}
+        # By first output: "id.prop" for a plain output, "id.prop@hash" for a duplicate one,
+        # which "id.prop" also names when no other callback has that first output.
+        exact: dict[str, dict] = {}
+        aliases: dict[str, list[dict]] = {}
         for dep in dependencies:
             first = split_outputs(dep["output"])[0]
-            for name in {prop_key(first), f"{first['id']}.{first['property']}"}:
-                named.setdefault(name, []).append(dep)
-        self.deps = {name: deps[0] for name, deps in named.items() if len(deps) == 1}
+            exact[f"{first['id']}.{first['property']}"] = dep
+            aliases.setdefault(prop_key(first), []).append(dep)
+        self.deps = {
+            **{name: deps[0] for name, deps in aliases.items() if len(deps) == 1},
+            **exact,
+        }
 
     def get_json(self, path: str) -> list | dict:
         status, data = self.transport.request("GET", path)

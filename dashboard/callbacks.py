@@ -46,9 +46,13 @@ def guarded(on_error: Callable[[str], object]):
     return wrap
 
 
-def _view(explorer: Explorer, model, layer, image, channel, weights, session, **modes) -> View:
+def _view(
+    explorer: Explorer, model, layer, image, channel, weights, session, size=None, **modes
+) -> View:
     """A View from raw component values, each checked at the edge."""
     return View(
+        feature_px=edge.plot_size(size, "feature"),
+        kernel_px=edge.plot_size(size, "kernel"),
         model=edge.model(model, explorer.models.names),
         layer=edge.name(layer, "layer choice"),
         image=edge.key(image, "image choice") if image is not None else "",
@@ -181,23 +185,60 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Output(ids.CHANNEL_STORE, "data"),
         Output(ids.LAYER_INFO, "children"),
         Output(ids.STATUS, "children"),
+        Output(ids.FEATURE_ZOOM, "data"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.IMAGE_STORE, "data"),
         Input(ids.SCALE_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
+        Input(ids.GRID_SIZE, "data"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
-    @guarded(lambda text: (figures.message_figure(text), no_update, "", text))
-    def on_features(model, layer, image, scale, weights, channel, session):
+    @guarded(lambda text: (figures.message_figure(text), no_update, "", text, False))
+    def on_features(model, layer, image, scale, weights, size, channel, session):
         if layer is None:
-            return (no_update,) * 4
+            return (no_update,) * 5
         view = _view(
-            explorer, model, layer, image, channel, weights, session, scale=edge.scale(scale)
+            explorer, model, layer, image, channel, weights, session, size, scale=edge.scale(scale)
         )
         shown = explorer.feature_view(view)
-        return shown.figure, shown.channel, shown.info, ""
+        return shown.figure, shown.channel, shown.info, "", False
+
+    @app.callback(
+        Output(ids.FEATURE_GRID, "figure", allow_duplicate=True),
+        Output(ids.FEATURE_ZOOM, "data", allow_duplicate=True),
+        Input(ids.FEATURE_GRID, "relayoutData"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.LAYER_SELECT, "value"),
+        State(ids.IMAGE_STORE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.SCALE_SELECT, "value"),
+        State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+        State(ids.GRID_SIZE, "data"),
+        State(ids.FEATURE_ZOOM, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda _text: (no_update, no_update))
+    def on_feature_zoom(
+        relayout, model, layer, image, channel, scale, weights, session, size, zoomed
+    ):
+        """Zoom or pan: the window's real pixels replace the overview's block means."""
+        window = edge.zoom_window(relayout)
+        if window is None or layer is None or (window == "reset" and zoomed is not True):
+            return no_update, no_update
+        view = _view(
+            explorer, model, layer, image, channel, weights, session, size, scale=edge.scale(scale)
+        )
+        shown = explorer.feature_zoom(view, window)
+        if shown is None:
+            return no_update, no_update
+        full = "hovertemplate" in shown and "mean of" not in str(shown["hovertemplate"])
+        patch = Patch()
+        for key, value in shown.items():
+            patch["data"][0][key] = value
+        return patch, full
 
     @app.callback(
         Output(ids.FEATURE_DETAIL, "figure"),
@@ -230,11 +271,13 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         State(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
         State(ids.KERNEL_PAGE, "data"),
+        State(ids.GRID_SIZE, "data"),
         prevent_initial_call=True,
     )
     @guarded(lambda text: (no_update, no_update, no_update, no_update, text))
-    def on_select(kernel_click, feature_click, model, layer, image, old, mode, w, s, page):
-        view = _view(explorer, model, layer, image, old, w, s, kernel_view=edge.kernel_mode(mode))
+    def on_select(kernel_click, feature_click, model, layer, image, old, mode, w, s, page, size):
+        mode = edge.kernel_mode(mode)
+        view = _view(explorer, model, layer, image, old, w, s, size, kernel_view=mode)
         view = replace(view, page=edge.optional_channel(page, "kernel page"))
         channel = _chosen_channel(view, kernel_click, feature_click)
         if channel is None:
@@ -267,6 +310,27 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         if shown is None:
             return no_update, no_update, ""
         return shown.figure, shown.page, ""
+
+    # The grids' real pixel size, measured once the page is laid out: the overview uses it.
+    app.clientside_callback(
+        """
+        function(session) {
+            const size = {};
+            for (const [name, id] of [['feature', '"""
+        + ids.FEATURE_GRID
+        + """'],
+                                      ['kernel', '"""
+        + ids.KERNEL_GRID
+        + """']]) {
+                const el = document.getElementById(id);
+                if (el) { size[name] = [Math.round(el.clientWidth), Math.round(el.clientHeight)]; }
+            }
+            return size;
+        }
+        """,
+        Output(ids.GRID_SIZE, "data"),
+        Input(ids.SESSION_STORE, "data"),
+    )
 
     # After a click, bring the detail panel into view (at 1366×768 it is below the grids).
     app.clientside_callback(

@@ -148,3 +148,46 @@ def clicked_channel(click: object, index: int) -> int | None:
     if not math.isfinite(value) or not float(value).is_integer():
         return None
     return int(value) if 0 <= value < MAX_CHANNEL else None
+
+
+MAX_COORD = 1e7  # far beyond any mosaic's axis range
+MIN_PX, MAX_PX = 40, 20_000
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and abs(value) <= MAX_COORD else None
+
+
+def zoom_window(relayout: object) -> tuple[tuple[float, float], tuple[float, float]] | str | None:
+    """A plot's relayoutData as (x_range, y_range), "reset" (double-click, autorange), or
+    None when it says nothing about the view (autosize, a drag mode, a forged value)."""
+    if not isinstance(relayout, dict):
+        return None
+    if relayout.get("xaxis.autorange") is True or relayout.get("yaxis.autorange") is True:
+        return "reset"
+    ranges = []
+    for axis in ("xaxis", "yaxis"):
+        pair = relayout.get(f"{axis}.range")
+        if not isinstance(pair, list) or len(pair) != 2:
+            pair = [relayout.get(f"{axis}.range[0]"), relayout.get(f"{axis}.range[1]")]
+        lo, hi = (_finite(v) for v in pair)
+        if lo is None or hi is None:
+            return None
+        ranges.append((lo, hi))
+    return ranges[0], ranges[1]
+
+
+def plot_size(value: object, graph: str) -> tuple[int, int] | None:
+    """The drawable (width, height) in px the page measured for ``graph``, or None."""
+    if not isinstance(value, dict):
+        return None
+    size = value.get(graph)
+    if not isinstance(size, list) or len(size) != 2:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in size):
+        return None
+    width, height = size
+    return (width, height) if MIN_PX <= width <= MAX_PX and MIN_PX <= height <= MAX_PX else None

@@ -157,13 +157,34 @@ class Explorer:
         return KernelView(figure, channel, KernelMode.GRID, rgb, paging.pages, page)
 
     def feature_view(self, view: View) -> FeatureView:
-        """The feature-map grid; a channel the layer lacks falls back to 0."""
+        """The feature-map grid, sized for the screen; a channel the layer lacks falls back
+        to 0."""
         model, layer, maps, view = self._maps(view)
-        geometry = figures.feature_geometry(maps.shape)
+        cells = _overview_cells(view)
+        geometry = figures.feature_geometry(maps.shape, cells)
         figure = figures.feature_grid(
-            maps, scale=view.scale, selected=view.channel, layer=layer.name
+            maps, scale=view.scale, selected=view.channel, layer=layer.name, max_cells=cells
         )
         return FeatureView(figure, view.channel, describe(model, layer, geometry))
+
+    def feature_zoom(self, view: View, window: tuple | str) -> dict | None:
+        """What replaces the feature grid's mosaic after a zoom or pan to ``window``.
+
+        The real pixels of the window when it holds few enough, else the overview (also
+        for "reset"); None when the overview already is full resolution.
+        """
+        _, _, maps, view = self._maps(view)
+        cells = _overview_cells(view)
+        geometry = figures.feature_geometry(maps.shape, cells)
+        if geometry.factor == 1:
+            return None
+        if window != "reset":
+            x_range, y_range = window
+            shown = figures.feature_window(maps, geometry, x_range, y_range, scale=view.scale)
+            if shown is not None:
+                return shown
+        trace = figures.feature_grid(maps, scale=view.scale, max_cells=cells).data[0]
+        return {key: trace[key] for key in ZOOMED_KEYS}
 
     def detail(self, view: View) -> go.Figure:
         """The selected channel's map at full resolution, beside the input the model saw."""
@@ -186,7 +207,8 @@ class Explorer:
         """
         model, layer, maps, view = self._maps(view)
         channel = min(max(channel, 0), maps.shape[0] - 1)
-        feature_shapes = figures.feature_outline(figures.feature_geometry(maps.shape), channel)
+        geometry = figures.feature_geometry(maps.shape, _overview_cells(view))
+        feature_shapes = figures.feature_outline(geometry, channel)
         paging = self._paging(model, layer)
         shown = _shown_page(paging, view.page, view.channel)
         new_page = figures.page_of(paging, channel)
@@ -242,3 +264,13 @@ def _shown_page(paging: figures.KernelPaging, page: int | None, channel: int) ->
     if page is not None and 0 <= page < paging.pages:
         return page
     return figures.page_of(paging, min(max(channel, 0), paging.out_channels - 1))
+
+
+# The mosaic trace's keys a zoom replaces (feature_window returns the same ones).
+ZOOMED_KEYS = ("z", "customdata", "x0", "dx", "y0", "dy", "zmin", "zmax", "hovertemplate")
+
+
+def _overview_cells(view: View) -> int:
+    """The feature overview's cell budget: one cell per screen pixel, within the budget."""
+    width, height = view.feature_px or (None, None)
+    return figures.overview_cells(width, height)

@@ -17,3 +17,18 @@ class ScaleMode(StrEnum):
 
     TILE = "tile"  # min-max per map
     SHARED = "shared"  # one min-max for the whole layer
+
+
+class KernelScale(StrEnum):
+    """Which weights share one colour scale in the kernel panel (1×1 kernels: always LAYER)."""
+
+    TILE = "tile"  # each kernel on its own, centred on zero
+    LAYER = "layer"  # one symmetric scale for the whole layer
+    CHANNEL = "channel"  # one symmetric scale per output channel
+
+
+class Look(StrEnum):
+    """How kernel weights are coloured."""
+
+    DIVERGING = "diverging"  # blue < 0 < red, white = 0
+    TUTORIAL = "tutorial"  # the source tutorial's grey kernels: black = min, white = max

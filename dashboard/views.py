@@ -26,6 +26,8 @@ class View:
     weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
     session: str = ANONYMOUS
     page: int | None = None  # kernel page shown; None: the page holding the channel
+    feature_px: tuple[int, int] | None = None  # the feature grid's size on screen
+    kernel_px: tuple[int, int] | None = None  # the kernel grid's size on screen
 
 
 @dataclass

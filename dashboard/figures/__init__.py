@@ -15,6 +15,7 @@ from dashboard.figures.message import message_figure
 from dashboard.figures.paging import KernelPaging, kernel_outline, kernel_paging, page_of
 from dashboard.figures.rgb import kernel_rgb_grid
 from dashboard.figures.tiles import FeatureGeometry, feature_geometry, feature_outline
+from dashboard.figures.zoom import feature_window, overview_cells
 
 __all__ = [
     "FeatureGeometry",
@@ -23,10 +24,12 @@ __all__ = [
     "feature_geometry",
     "feature_grid",
     "feature_outline",
+    "feature_window",
     "kernel_grid",
     "kernel_outline",
     "kernel_paging",
     "kernel_rgb_grid",
     "message_figure",
+    "overview_cells",
     "page_of",
 ]

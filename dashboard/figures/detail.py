@@ -122,6 +122,8 @@ def feature_detail(
     parts = [layer, f"channel {channel}", f"min {fmt(lo)} max {fmt(hi)} mean {fmt(mean)}"]
     if n_bad == arr.size:
         parts.append("no finite values")
+    elif h * w == 1:
+        parts.append("1×1 map")  # one value: constant by nature, says nothing of the filter
     elif hi == lo:
         parts.append("constant map (dead filter?)")
     if f > 1:

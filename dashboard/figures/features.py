@@ -1,4 +1,10 @@
-"""Feature-map overview: every channel of one layer as a tile of a single heatmap."""
+"""Feature-map overview: every channel of one layer as a tile of a single heatmap.
+
+Colours are fixed by the FULL-RESOLUTION values: min-max per tile (or shared) over the raw
+map, applied to the overview's block means too. A block mean lies between its pixels, so
+the overview is a faithful blur of the full-resolution colours, and a zoom window
+(figures.zoom.feature_window) drawn with the same limits does not change colour.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,6 @@ from dashboard.figures.mosaic import (
     block_mean,
     checked_array,
     clean_float32,
-    minmax_uint8,
     tile_mosaic,
 )
 from dashboard.figures.overlay import grid_overlay
@@ -36,7 +41,35 @@ logger = logging.getLogger(__name__)
 PADDING = (0.0, -1.0, -1.0, -1.0)  # customdata of empty slots: channel -1
 
 
-def _hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
+def colour_scale(shape: tuple[int, ...], scale: ScaleMode) -> ScaleMode:
+    """The scale actually drawn: 1-pixel maps are one value each, so per tile they would all
+    be one colour; they fall back to the layer's shared min-max."""
+    return ScaleMode.SHARED if shape[-1] * shape[-2] == 1 else scale
+
+
+def colour_limits(raw: np.ndarray, scale: ScaleMode) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, 255 / (hi - lo)) of shape (C, 1, 1), float64, over the full-resolution maps.
+
+    Per tile, or one pair for all tiles when `scale` (after colour_scale) is SHARED; a
+    constant tile (hi == lo) gets a factor of 0, so it maps to colour 0.
+    """
+    if colour_scale(raw.shape, scale) == ScaleMode.SHARED:
+        lo = np.full((raw.shape[0], 1, 1), raw.min(), dtype=np.float64)
+        hi = np.full_like(lo, raw.max())
+    else:
+        lo = raw.min(axis=(1, 2), keepdims=True).astype(np.float64)
+        hi = raw.max(axis=(1, 2), keepdims=True).astype(np.float64)
+    span = hi - lo
+    return lo, np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+
+
+def colour_index(values: np.ndarray, lo: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """uint8 colour of `values` given colour_limits (broadcast against them)."""
+    scaled = (values.astype(np.float64, copy=False) - lo) * factor
+    return np.rint(np.clip(scaled, 0.0, 255.0)).astype(np.uint8)
+
+
+def cell_hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
     if factor == 1:
         where = "row %{customdata[2]}, col %{customdata[3]}"
     else:
@@ -55,8 +88,12 @@ def _title(
     c, h, w = shape
     parts = [layer] if layer else []
     parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}")
-    per_tile = scale == ScaleMode.TILE
-    parts.append("colour min–max per tile" if per_tile else "one colour scale for all tiles")
+    if colour_scale(shape, scale) != scale:
+        parts.append("1×1 maps: one colour scale for all tiles")
+    elif scale == ScaleMode.TILE:
+        parts.append("colour min–max per tile")
+    else:
+        parts.append("one colour scale for all tiles")
     if g.factor > 1:
         parts.append(f"overview of {g.factor}×{g.factor} block means")
     if n_bad:
@@ -78,17 +115,20 @@ def feature_grid(
         maps: (C, H, W) raw activations, any real dtype; NaN/Inf are shown as 0.
         scale: a ScaleMode or its value: TILE (min-max per tile) or SHARED (one min-max
             for all tiles, so dead or saturated filters stand out; adds a colour bar in
-            raw units).
-        max_cells: cell budget of the mosaic; maps are block-averaged to fit it.
+            raw units). Min and max are those of the full-resolution maps, also when the
+            overview shows block means. 1×1 maps always use SHARED (and the title says so).
+        max_cells: cell budget of the mosaic (e.g. zoom.overview_cells of the graph's size);
+            maps are block-averaged only when they do not fit it.
         selected: channel to outline, or None.
         layer: optional layer name for the title.
 
     Returns:
         Figure with data[0] = the mosaic heatmap (z uint8 colour, customdata float32
         (rows, cols, 4) = [raw value, channel, row, col] in original map coordinates;
-        empty slots have channel -1), then a cover for the empty slots (only when the
-        last row is short) and the separators; layout.meta = {"grid": "feature",
-        **asdict(geometry)}.
+        empty slots have channel -1; x0 = y0 = 0, dx = dy = 1 set explicitly, so this
+        trace restores the overview after a zoom.feature_window replaced it), then a
+        cover for the empty slots (only when the last row is short) and the separators;
+        layout.meta = {"grid": "feature", **asdict(geometry)}.
 
     Raises:
         TypeError: maps are not real numbers.
@@ -102,7 +142,8 @@ def feature_grid(
     f = geometry.factor
     raw, n_bad = clean_float32(arr)
     blocks = block_mean(raw, f)
-    colour = minmax_uint8(blocks, shared=scale == ScaleMode.SHARED)
+    lo, factor = colour_limits(raw, scale)
+    colour = colour_index(blocks, lo, factor)
 
     c, th, tw = blocks.shape
     cells = np.empty((c, th, tw, 4), dtype=np.float32)
@@ -119,16 +160,19 @@ def feature_grid(
         customdata=customdata,
         zmin=0,
         zmax=255,
+        x0=0,
+        dx=1,
+        y0=0,
+        dy=1,
         colorscale=VIRIDIS,
-        showscale=scale == ScaleMode.SHARED,
-        hovertemplate=_hovertemplate(f, bool(h % f or w % f), n_bad),
+        showscale=colour_scale(arr.shape, scale) == ScaleMode.SHARED,
+        hovertemplate=cell_hovertemplate(f, bool(h % f or w % f), n_bad),
         name="feature maps",
     )
-    if scale == ScaleMode.SHARED:
-        lo, hi = float(blocks.min()), float(blocks.max())
+    if heatmap.showscale:
         heatmap.colorbar = {
             "tickvals": [0, 255],
-            "ticktext": [fmt(lo), fmt(hi)],
+            "ticktext": [fmt(float(raw.min())), fmt(float(raw.max()))],
             "title": {"text": "activation", "side": "right"},
             "thickness": 12,
             "len": 0.6,

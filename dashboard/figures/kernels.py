@@ -14,7 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.figures.kernel_axes import kernel_axes
-from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, wrap_mosaic
+from dashboard.figures.kernel_colour import kernel_colour
+from dashboard.figures.mosaic import checked_array, clean_float32, wrap_mosaic
 from dashboard.figures.overlay import band_overlay, block_overlay
 from dashboard.figures.paging import (
     MAX_KERNEL_CELLS,
@@ -24,8 +25,9 @@ from dashboard.figures.paging import (
     kernel_paging,
     page_range,
 )
-from dashboard.figures.style import DIVERGING, KERNEL_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.style import KERNEL_SEPARATOR, base_layout, mosaic_axes
 from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP, KernelLayout
+from dashboard.modes import KernelScale, Look
 
 KERNEL_HOVER = (
     "out %{customdata[2]} · in %{customdata[1]}<br>"
@@ -37,7 +39,9 @@ AXES = "out_channels, in_channels, kh, kw"
 PADDING = (0.0, -1.0, -1.0, -1.0, -1.0)  # customdata of gap and tail cells: channel -1
 
 
-def _kernel_title(layer: str | None, p: KernelPaging, page: int, groups: int, n_bad: int) -> str:
+def _kernel_title(
+    layer: str | None, p: KernelPaging, page: int, groups: int, n_bad: int, colour: str
+) -> str:
     start, stop = page_range(p, page)
     layout = kernel_layout(p, page)
     parts = [layer] if layer else []
@@ -52,7 +56,7 @@ def _kernel_title(layer: str | None, p: KernelPaging, page: int, groups: int, n_
         parts.append(f"{layout.bands} bands of {layout.band_cols} outputs")
     if groups > 1:
         parts.append(f"groups {groups}")
-    parts.append("red > 0 > blue, per tile")
+    parts.append(colour)
     if n_bad:
         parts.append(f"{n_bad} NaN/Inf shown as 0")
     return " · ".join(parts)
@@ -91,6 +95,8 @@ def kernel_grid(
     max_cells: int = MAX_KERNEL_CELLS,
     selected: int | None = None,
     layer: str | None = None,
+    scale: KernelScale | str = KernelScale.TILE,
+    look: Look | str = Look.DIVERGING,
 ) -> go.Figure:
     """One page of a conv layer's kernels: rows = input channels, columns = output channels.
 
@@ -100,12 +106,16 @@ def kernel_grid(
         groups: the conv's groups; out must be divisible by it.
         max_cells: cell budget that decides how many output channels fit on a page; pass
             the same value to kernel_paging/page_of.
-        selected: output channel to outline (in every input block; only when it is on
-            this page).
+        selected: output channel to outline (one outline, see kernel_outline; only when
+            it is on this page).
         layer: optional layer name for the title.
+        scale: which weights share a colour scale (KernelScale); 1×1 kernels always use
+            the layer's. LAYER (and 1×1) and CHANNEL add a colour bar, TILE none.
+        look: Look.DIVERGING (red > 0 > blue, 128 = 0) or Look.TUTORIAL (grey, black =
+            min, white = max).
 
     Returns:
-        Figure with data[0] = heatmap (z uint8, 128 = 0 weight; customdata float32
+        Figure with data[0] = heatmap (z uint8 as kernel_colour.py says; customdata float32
         (rows, cols, 5) = [raw weight, absolute input channel, output channel, kernel
         row, kernel col]; gap and tail cells: channels -1), then the separators and, when
         the page wraps, a cover over gaps and tail. layout.meta = {"grid": "kernel",
@@ -127,7 +137,8 @@ def kernel_grid(
     paging = kernel_paging(arr.shape, max_cells)
     page = min(max(int(page), 0), paging.pages - 1)
     start, stop = page_range(paging, page)
-    raw, n_bad = clean_float32(arr[start:stop])
+    finite, n_bad = clean_float32(arr)
+    raw = finite[start:stop]
     tiles = raw.transpose(1, 0, 2, 3)  # (in, n, kh, kw): grid rows = inputs
     n = stop - start
 
@@ -139,17 +150,18 @@ def kernel_grid(
     cells[..., 2] = outs[None, :, None, None]
     cells[..., 3] = np.arange(kh, dtype=np.float32)[:, None]
     cells[..., 4] = np.arange(kw, dtype=np.float32)
-    colour = centred_uint8(tiles, (2, 3), centre=127.5, half=127.5)
+    colour = kernel_colour(tiles, finite, scale, look)
     layout = kernel_layout(paging, page)
-    z = _wrapped(colour, layout, fill=128)
+    z = _wrapped(colour.z, layout, fill=128)
 
     heatmap = go.Heatmap(
         z=z,
         customdata=_wrapped(cells, layout, fill=PADDING),
         zmin=0,
         zmax=255,
-        colorscale=DIVERGING,
-        showscale=False,
+        colorscale=colour.colorscale,
+        showscale=colour.colorbar is not None,
+        colorbar=colour.colorbar,
         hovertemplate=KERNEL_HOVER + (NAN_NOTE if n_bad else "") + "<extra></extra>",
         name="kernels",
     )
@@ -158,7 +170,7 @@ def kernel_grid(
     xaxis.update(x_ticks)
     yaxis.update(y_ticks)
     figure_layout = base_layout(
-        _kernel_title(layer, paging, page, groups, n_bad),
+        _kernel_title(layer, paging, page, groups, n_bad, colour.words),
         uirevision=f"kernel:{out}x{inp}x{kh}x{kw}:{groups}:{page}",
         margin=margin,
     )

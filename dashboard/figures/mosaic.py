@@ -202,3 +202,22 @@ def smallest_block_factor(h: int, w: int, cells_per_tile: float) -> int:
     while factor < largest and (-(-h // factor)) * (-(-w // factor)) > cells_per_tile:
         factor += 1
     return min(factor, largest)
+
+
+def symmetric_uint8(values: np.ndarray, peak: np.ndarray | float) -> np.ndarray:
+    """Diverging colour index round(127.5 + 127.5 * value / peak); peak 0 maps to 128.
+
+    `peak` (a max |value|) broadcasts against `values`, so one function serves a scale per
+    kernel, per output channel or for the whole layer.
+    """
+    peak = np.asarray(peak, dtype=np.float64)
+    scale = np.divide(127.5, peak, out=np.zeros_like(peak), where=peak > 0)
+    return _to_uint8(127.5 + values.astype(np.float64, copy=False) * scale)
+
+
+def range_uint8(values: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float) -> np.ndarray:
+    """Colour index round(255 * (value - lo) / (hi - lo)); a constant range maps to 0."""
+    lo = np.asarray(lo, dtype=np.float64)
+    span = np.asarray(hi, dtype=np.float64) - lo
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    return _to_uint8((values.astype(np.float64, copy=False) - lo) * scale)

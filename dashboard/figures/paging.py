@@ -14,6 +14,7 @@ from dashboard.figures.wrapping import KernelLayout, wrap_layout
 
 # A kernel cell (uint8 + 5 float32) costs ~30 B of JSON: base64, and plotly's to_json
 # escapes each "/" as "\u002f", which base64 of float32 data is rich in.
+CORNERS = ("x0", "x1", "y0", "y1")  # a path shape has none
 MAX_KERNEL_CELLS = 57_344  # one kernel page, gap rows and columns included, <= ~1.75 MB
 
 
@@ -70,14 +71,32 @@ def kernel_layout(paging: KernelPaging, page: int) -> KernelLayout:
 
 
 def kernel_outline(paging: KernelPaging, page: int, channel: int | None) -> list[dict]:
-    """layout.shapes outlining the column of `channel` in every block, if it is on `page`.
+    """layout.shapes outlining output `channel` once, if it is on `page`: [halo, core].
 
-    All halos come first, then all dark cores, so no halo covers another block's core.
+    Plain and banded pages: one rectangle around the channel's column. A page wrapped into
+    input blocks shows the channel as one column in every block; eight separate boxes read
+    as eight selections, so the outline is one comb instead: a bar along the mosaic's top
+    edge joining the tops of all those columns, each column boxed as a tooth. One path
+    (one halo, one core) that a reader sees as one selected thing.
     """
     if channel is None or not 0 <= channel < paging.out_channels:
         return []
     if page_of(paging, channel) != page:
         return []
     layout = kernel_layout(paging, page)
-    pairs = [outline_rects(*rect) for rect in layout.column_rects(channel - page * paging.per_page)]
-    return [halo for halo, _ in pairs] + [core for _, core in pairs]
+    rects = layout.column_rects(channel - page * paging.per_page)
+    if len(rects) == 1:
+        return outline_rects(*rects[0])
+    path = comb_path(rects)
+    return [
+        {**{k: v for k, v in shape.items() if k not in CORNERS}, "type": "path", "path": path}
+        for shape in outline_rects(0, 0, 0, 0)
+    ]
+
+
+def comb_path(rects: list[tuple[float, float, float, float]]) -> str:
+    """SVG path: the outline of each (x0, x1, y0, y1) rect plus a bar joining their tops."""
+    top = min(y0 for _, _, y0, _ in rects)
+    left, right = rects[0][0], rects[-1][1]
+    boxes = "".join(f"M{x0},{y0}H{x1}V{y1}H{x0}Z" for x0, x1, y0, y1 in rects)
+    return f"M{left},{top}H{right}{boxes}"

@@ -8,10 +8,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.figures.kernels import AXES, NAN_NOTE
-from dashboard.figures.mosaic import centred_uint8, checked_array, clean_float32, tile_mosaic
+from dashboard.figures.mosaic import (
+    checked_array,
+    clean_float32,
+    range_uint8,
+    symmetric_uint8,
+    tile_mosaic,
+)
 from dashboard.figures.overlay import grid_overlay
 from dashboard.figures.style import FEATURE_SEPARATOR, base_layout, mosaic_axes
 from dashboard.figures.tiles import MAX_RGB_CELLS, feature_outline, kernel_rgb_geometry
+from dashboard.modes import KernelScale, Look
 
 RGB_HOVER = (
     "out %{customdata[3]}<br>kernel row %{customdata[4]}, col %{customdata[5]}<br>"
@@ -25,10 +32,14 @@ def kernel_rgb_grid(
     selected: int | None = None,
     max_cells: int = MAX_RGB_CELLS,
     layer: str | None = None,
+    scale: KernelScale | str = KernelScale.TILE,
+    look: Look | str = Look.DIVERGING,
 ) -> go.Figure:
     """Each output channel's 3×kh×kw kernel as one RGB tile (the AlexNet first-layer view).
 
-    Colour is normalised per tile and centred on zero (128 = 0 in every channel). Hover
+    DIVERGING: each channel 127.5 + 127.5 * w / peak (gray = 0), peak = max |w| of the
+    tile (TILE, CHANNEL: a tile is one output channel) or of the layer (LAYER).
+    TUTORIAL: 255 * (w - min) / (max - min) over the tile or the layer. Hover
     gives the raw R/G/B weights: customdata float32 (rows, cols, 6) = [R, G, B, output
     channel, kernel row, kernel col] (empty slots: channel -1). If the tiles exceed
     `max_cells`, only the first output channels are shown and the title says so.
@@ -45,8 +56,17 @@ def kernel_rgb_grid(
         raise ValueError(f"An RGB kernel view needs 3 input channels; this layer has {inp}.")
     geometry = kernel_rgb_geometry(arr.shape, max_cells)
     shown = geometry.channels
-    raw, n_bad = clean_float32(arr[:shown])
-    rgb = centred_uint8(raw, (1, 2, 3), centre=128.0, half=127.0).transpose(0, 2, 3, 1)
+    finite, n_bad = clean_float32(arr)
+    raw = finite[:shown]
+    layer_wide = KernelScale(scale) == KernelScale.LAYER
+    source, axes = (finite, None) if layer_wide else (raw, (1, 2, 3))
+    if Look(look) == Look.TUTORIAL:
+        lo, hi = source.min(axis=axes, keepdims=True), source.max(axis=axes, keepdims=True)
+        colour, words = range_uint8(raw, lo, hi), "black = min, white = max"
+    else:
+        peak = np.abs(source).max(axis=axes, keepdims=True)
+        colour, words = symmetric_uint8(raw, peak), "gray = 0"
+    rgb = colour.transpose(0, 2, 3, 1)
 
     cells = np.empty((shown, kh, kw, 6), dtype=np.float32)
     cells[..., :3] = raw.transpose(0, 2, 3, 1)
@@ -66,7 +86,7 @@ def kernel_rgb_grid(
     )
     parts = [layer] if layer else []
     parts.append(f"{out if shown == out else f'first {shown} of {out}'} RGB kernels {kh}×{kw}")
-    parts.append("gray = 0, per-tile contrast")
+    parts.append(f"{words}, {'one scale for the layer' if layer_wide else 'colour per kernel'}")
     if n_bad:
         parts.append(f"{n_bad} NaN/Inf shown as 0")
     layout = base_layout(" · ".join(parts), uirevision=f"rgb:{out}x{kh}x{kw}")

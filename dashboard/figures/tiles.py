@@ -16,6 +16,9 @@ MAX_GRID_CELLS = 65_536  # cells of one overview mosaic; keeps a grid response ~
 # base64 of float32 data is rich in): feature ~23 B (uint8 + 4 float32), RGB kernel ~41 B
 # (3 uint8 + 6 float32); kernel grids: paging.MAX_KERNEL_CELLS.
 MAX_RGB_CELLS = 32_768  # <= ~1.3 MB
+# Full-resolution cells of one zoom window (zoom.feature_window), feature cells as above
+# (measured 23.9 B on dense random float32): 75_000 cells ~1.8 MB (test_figures_zoom.py).
+MAX_WINDOW_CELLS = 75_000
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,14 @@ def feature_geometry(
 ) -> FeatureGeometry:
     """Near-square layout of C tiles, block-downsampled by the smallest factor that fits.
 
-    If even 1×1 tiles exceed `max_cells` (more channels than cells), the factor stops at
+    Factor 1 (nothing averaged) whenever the full-resolution mosaic fits `max_cells`. If
+    even 1×1 tiles exceed `max_cells` (more channels than cells), the factor stops at
     max(H, W) and the mosaic has one cell per channel.
     """
     channels, h, w = positive_shape(shape, "shape", 3)
     nrows, ncols = grid_shape(channels)
+    if nrows * ncols * h * w <= max_cells:  # exact in integers, no float division
+        return FeatureGeometry(channels, ncols, nrows, h, w, 1)
     factor = smallest_block_factor(h, w, max_cells / (nrows * ncols))
     return FeatureGeometry(channels, ncols, nrows, -(-h // factor), -(-w // factor), factor)
 

@@ -93,3 +93,28 @@ def test_edge07_clicks_that_name_no_channel_are_ignored(click) -> None:
 def test_edge08_real_clicks_name_their_channel() -> None:
     assert edge.clicked_channel({"points": [{"customdata": [0.5, 3, 1, 2]}]}, 1) == 3
     assert edge.clicked_channel({"points": [{"customdata": {"0": 0.5, "1": 7.0}}]}, 1) == 7
+
+
+def test_edge09_zoom_windows_from_relayout_data() -> None:
+    box = {"xaxis.range[0]": 1.5, "xaxis.range[1]": 9, "yaxis.range[0]": 20, "yaxis.range[1]": 3}
+    assert edge.zoom_window(box) == ((1.5, 9.0), (20.0, 3.0))
+    assert edge.zoom_window({"xaxis.range": [0, 4], "yaxis.range": [4, 0]}) == ((0, 4), (4, 0))
+    assert edge.zoom_window({"xaxis.autorange": True, "yaxis.autorange": True}) == "reset"
+    for other in (None, [], {"autosize": True}, {"dragmode": "pan"}, {"xaxis.range[0]": 1}):
+        assert edge.zoom_window(other) is None
+    for bad in ("1", float("nan"), 1e400, True, [1], 1e9):
+        assert edge.zoom_window({**box, "xaxis.range[0]": bad}) is None
+
+
+def test_edge10_plot_sizes() -> None:
+    assert edge.plot_size({"feature": [640, 400]}, "feature") == (640, 400)
+    for bad in (
+        None,
+        {"feature": [1, 400]},
+        {"feature": [640]},
+        {"feature": ["640", 400]},
+        {"feature": [640, 10**9]},
+        {"kernel": [640, 400]},
+        {"feature": [True, 400]},
+    ):
+        assert edge.plot_size(bad, "feature") is None

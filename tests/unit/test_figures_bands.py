@@ -176,10 +176,14 @@ def test_ban09_band_labels_and_ticks() -> None:
     layout = wire(fig)["layout"]
     assert layout["yaxis"]["ticktext"] == ["out 0–7", "out 8–15"]
     assert layout["yaxis"]["tickvals"] == [4.0, 14.0]  # band centres (9 rows + 1 gap apart)
-    assert layout["xaxis"]["ticktext"][:3] == ["+0", "+1", "+2"]
+    # real channel numbers: the bottom band's under the mosaic, the top band's above it
+    assert layout["xaxis"]["ticktext"][:3] == ["8", "9", "10"]
     assert layout["xaxis"]["tickvals"][:2] == [1.0, 4.0]
-    assert layout["yaxis"]["title"]["text"] == "rows: input channel 0–2"
-    assert "band's first" in layout["xaxis"]["title"]["text"]
+    assert [a["text"] for a in layout["annotations"]] == [str(k) for k in range(8)]
+    assert [a["x"] for a in layout["annotations"]][:2] == [1.0, 4.0]
+    assert layout["yaxis"]["title"]["text"] == "input channel 0–2 in each band"
+    assert layout["xaxis"]["title"]["text"].startswith("output channel")
+    assert "+" not in "".join(layout["xaxis"]["ticktext"])
     assert "2 bands of 8 outputs" in layout["title"]["text"]
     assert layout["margin"]["l"] >= 7 * len("out 8–15")  # the labels fit
     assert layout["yaxis"]["range"] == [18.5, -0.5]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
 
 from dashboard.figures import kernel_grid, kernel_outline, kernel_paging
+from dashboard.figures.kernel_axes import cell_px, labels_fit
 from dashboard.figures.mosaic import wrap_mosaic
 from dashboard.figures.paging import kernel_layout, page_range
 from dashboard.figures.wrapping import (
@@ -44,12 +46,30 @@ def deep_pages(deep_weights: np.ndarray) -> dict[int, dict]:
     return {page: wire(kernel_grid(deep_weights, page=page)) for page in (0, last)}
 
 
+def comb_rects(path: str) -> list[dict]:
+    """The boxes ("Mx0,y0Hx1Vy1Hx0Z") of a comb outline path, as rect corners.
+
+    Also checks the comb's one extra stroke: a bar along the top joining every box.
+    """
+    bar, *boxes = path.split("M")[1:]
+    rects = []
+    for box in boxes:
+        x0, rest = box.split(",")
+        y0, x1, y1, x0_again = re.split("[HVZ]", rest)[:4]
+        assert x0 == x0_again
+        rects.append({"x0": float(x0), "x1": float(x1), "y0": float(y0), "y1": float(y1)})
+    left, top_right = bar.split(",")
+    top, right = top_right.split("H")
+    assert float(left) == rects[0]["x0"] and float(right) == rects[-1]["x1"]
+    assert all(r["y0"] == float(top) for r in rects)
+    return rects
+
+
 def core_rects(shapes: list[dict]) -> list[dict]:
-    """The dark rectangles of an outline (halos come first, then one core per block)."""
-    assert len(shapes) % 2 == 0
-    halos, cores = shapes[: len(shapes) // 2], shapes[len(shapes) // 2 :]
-    assert all(h["line"]["width"] > c["line"]["width"] for h, c in zip(halos, cores, strict=True))
-    return cores
+    """The boxed columns of a one-selection outline: [halo, core], one comb path each."""
+    assert len(shapes) == 2 and shapes[0]["line"]["width"] > shapes[1]["line"]["width"]
+    assert shapes[0]["path"] == shapes[1]["path"] and shapes[1]["type"] == "path"
+    return comb_rects(shapes[1]["path"])
 
 
 # ---------------------------------------------------------------- the rule
@@ -202,10 +222,10 @@ def test_blk06_outline_holds_every_block_of_its_channel_and_nothing_else(
         rows, cols = np.indices(cd.shape[:2])
         for channel in range(start, stop):
             cores = core_rects(kernel_outline(paging, page, channel))
-            assert len(cores) == blocks  # one rect per input block
+            assert len(cores) == blocks  # one tooth per input block, in one path
             inside = np.zeros(cd.shape[:2], dtype=int)
             for s in cores:
-                assert s["x1"] - s["x0"] == 3 and s["type"] == "rect"
+                assert s["x1"] - s["x0"] == 3
                 inside += (s["x0"] < cols) & (cols < s["x1"]) & (s["y0"] < rows) & (rows < s["y1"])
             assert inside.max() == 1
             assert (cd[..., 2][inside == 1] == channel).all()  # none of another channel's cells
@@ -283,23 +303,24 @@ def test_blk09_block_labels_ticks_and_title(deep_pages: dict[int, dict]) -> None
     xaxis, yaxis = layout["xaxis"], layout["yaxis"]
     assert xaxis["ticktext"] == ["in 0–63"] + [f"{q * 64}–{q * 64 + 63}" for q in range(1, 8)]
     assert xaxis["tickvals"] == [q * 37 + 17.5 for q in range(8)]  # block centres
-    assert yaxis["ticktext"][:2] == ["+0", "+5"] and yaxis["tickvals"][:2] == [1.0, 16.0]
-    assert yaxis["title"]["text"] == "input channel: the block's first + row"
-    assert "output channels (top)" in xaxis["title"]["text"]
+    assert yaxis["ticktext"][:2] == ["0", "5"] and yaxis["tickvals"][:2] == [1.0, 16.0]
+    assert yaxis["title"]["text"] == "input channel (first block)"
+    assert "output channel numbers above" in xaxis["title"]["text"]
     title = layout["title"]["text"]
-    assert (
-        title == "output channels 0–11 of 512 (page 1/43) · 3×3 kernels · red > 0 > blue, per tile"
+    assert title == (
+        "output channels 0–11 of 512 (page 1/43) · 3×3 kernels · red > 0 > blue, colour per kernel"
     )
     labels = layout["annotations"]  # output numbers above every block, thinned to fit
-    assert [a["text"] for a in labels] == ["0", "10"] * 8
-    assert [a["x"] for a in labels[:3]] == [1.0, 31.0, 37 + 1.0]  # tile centres
+    # "0", "10" per block ran "10" into the next block's "0" ("100"): now only what fits
+    assert [a["text"] for a in labels] == ["0"] * 8
+    assert [a["x"] for a in labels[:2]] == [1.0, 37 + 1.0]  # tile centres
     assert all(a["yref"] == "y domain" and a["y"] == 1 and a["xref"] == "x" for a in labels)
     assert all(a["yanchor"] == "bottom" and not a["showarrow"] for a in labels)
     assert layout["margin"]["t"] > 36  # room for them under the title
     assert layout["xaxis"]["range"] == [-0.5, 294.5] and layout["yaxis"]["range"] == [191.5, -0.5]
     last = deep_pages[max(deep_pages)]["layout"]
-    assert last["xaxis"]["ticktext"][0] == "in 0–51" and last["xaxis"]["ticktext"][-1] == "468–511"
-    assert [a["text"] for a in last["annotations"]] == ["510"] * 10
+    assert last["xaxis"]["ticktext"][0] == "in 0–51" and "–" in last["xaxis"]["ticktext"][-1]
+    assert [a["text"] for a in last["annotations"]] == ["510"] * 10  # 504 is not round
     assert "output channels 504–511 of 512 (page 43/43)" in last["title"]["text"]
 
 
@@ -309,12 +330,16 @@ def test_blk10_many_narrow_blocks_thin_their_labels() -> None:
     meta, layout = fig["layout"]["meta"], fig["layout"]
     assert meta["blocks"] > 20 and meta["band_cols"] == 1
     assert (meta["blocks"], meta["block_inputs"]) == (39, 52)  # 2 columns a block, gap included
+    px = cell_px(kernel_layout(*kernel_paging_from_meta(meta)))
     ticks, where = layout["xaxis"]["ticktext"], layout["xaxis"]["tickvals"]
-    # every 5th block: "1820–1871" needs about five 2-column blocks' width (~13 px each)
-    assert ticks == ["in 0–51"] + [f"{q * 52}–{q * 52 + 51}" for q in range(5, 39, 5)]
-    assert where == [10.0 * k for k in range(8)]
-    assert [a["x"] for a in layout["annotations"]] == where  # output 0 above those blocks
-    assert {a["text"] for a in layout["annotations"]} == {"0"}
+    # every 6th block: "1872–1923" (9 characters) needs about six 2-column blocks' width
+    assert ticks == ["in 0–51"] + [f"{q * 52}–{q * 52 + 51}" for q in range(6, 39, 6)]
+    assert where == [12.0 * k for k in range(7)]
+    assert labels_fit([x * px for x in where], ticks, pitch=0)
+    above = layout["annotations"]  # output 0 above every 3rd block: 30 px apart
+    assert [a["x"] for a in above] == [6.0 * k for k in range(13)]
+    assert {a["text"] for a in above} == {"0"}
+    assert labels_fit([a["x"] * px for a in above], [a["text"] for a in above])
 
 
 def test_blk11_grouped_blocks_keep_absolute_inputs() -> None:

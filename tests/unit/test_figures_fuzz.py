@@ -25,6 +25,7 @@ from dashboard.figures import (
 )
 from dashboard.figures.paging import page_range
 from tests.unit.figure_helpers import kernel_at
+from tests.unit.test_figures_blocks import comb_rects
 
 # When an example fails, hypothesis pretty-prints it with black, whose mypy_extensions import
 # warns; with warnings-as-errors that would hide the real failure behind an INTERNALERROR.
@@ -151,7 +152,9 @@ def test_fuz05_kernel_bands_blocks_cells_clicks_and_outlines_agree(
     rows, cols = np.indices(cd.shape[:2])
     for channel in range(start, stop):
         shapes = kernel_outline(paging, page, channel)
-        cores = shapes[len(shapes) // 2 :]  # halos first, then one dark core per input block
+        assert len(shapes) == 2  # one selection: one halo, one core
+        core = shapes[1]
+        cores = [core] if core["type"] == "rect" else comb_rects(core["path"])
         assert len(cores) == fig.layout.meta["blocks"]
         inside = np.zeros(cd.shape[:2], dtype=int)
         for s in cores:

@@ -75,6 +75,20 @@ class DashClient:
             **exact,
         }
 
+    def named(self, output: str, trigger: str) -> str:
+        """The name of the callback with first output ``output`` ("id.prop", any "@hash")
+        that ``trigger`` ("id.prop") fires: for outputs several callbacks share.
+
+        Raises:
+            KeyError: no such callback.
+        """
+        for name, dep in self.deps.items():
+            if (name.split("@")[0] == output and "@" in name) or name == output:
+                inputs = {f"{d['id']}.{d['property']}" for d in dep["inputs"]}
+                if trigger in inputs:
+                    return name
+        raise KeyError(f"no callback with first output {output!r} fired by {trigger!r}")
+
     def get_json(self, path: str) -> list | dict:
         status, data = self.transport.request("GET", path)
         if status != 200:

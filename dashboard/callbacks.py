@@ -158,13 +158,20 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.KERNEL_VIEW, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
+        Input(ids.KERNEL_SCALE, "value"),
+        Input(ids.LOOK, "value"),
+        Input(ids.GRID_SIZE, "data"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
     @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True, None))
-    def on_kernels(model, layer, mode, weights, channel, session):
+    def on_kernels(model, layer, mode, weights, scale, look, size, channel, session):
         if layer is None:
             return (no_update,) * 5
+        mode = edge.kernel_mode(mode)
+        chosen = ctx.triggered_id in (ids.KERNEL_VIEW, ids.KERNEL_SCALE, ids.LOOK)
+        # a new layer gets the view that reads at its size; RGB stays where it can
+        wanted = mode if chosen or mode == KernelMode.RGB else None
         view = _view(
             explorer,
             model,
@@ -173,12 +180,66 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
             channel,
             weights,
             session,
-            kernel_view=edge.kernel_mode(mode),
+            size,
+            kernel_view=wanted,
+            kernel_scale=edge.kernel_scale(scale),
+            look=edge.look(look),
         )
         shown = explorer.kernel_view(view)
-        value = shown.mode if shown.mode != view.kernel_view else no_update
+        value = shown.mode if shown.mode != mode else no_update
         options = kernel_view_options(shown.rgb_available)
         return shown.figure, options, value, not shown.show_pager, shown.page
+
+    @app.callback(
+        Output(ids.CHANNEL_KERNELS, "figure"),
+        Input(ids.CHANNEL_STORE, "data"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.LAYER_SELECT, "value"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+    )
+    @guarded(figures.message_figure)
+    def on_channel_kernels(channel, model, layer, weights, session):
+        if layer is None:
+            return no_update
+        view = _view(explorer, model, layer, None, channel, weights, session)
+        return explorer.channel_kernels(view)
+
+    @app.callback(
+        Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
+        Input(ids.KERNEL_GRID, "relayoutData"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.LAYER_SELECT, "value"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.KERNEL_VIEW, "value"),
+        State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+        State(ids.GRID_SIZE, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda _text: no_update)
+    def on_kernel_zoom(relayout, model, layer, channel, mode, weights, session, size):
+        """Zoom into the norm overview: the window's real weights replace the norms."""
+        window = edge.zoom_window(relayout)
+        if window is None or layer is None or edge.kernel_mode(mode) != KernelMode.NORMS:
+            return no_update
+        view = _view(
+            explorer,
+            model,
+            layer,
+            None,
+            channel,
+            weights,
+            session,
+            size,
+            kernel_view=KernelMode.NORMS,
+        )
+        shown = explorer.kernel_zoom(view, window)
+        if shown is None:
+            return no_update
+        patch = Patch()
+        patch["data"][0] = shown
+        return patch
 
     @app.callback(
         Output(ids.FEATURE_GRID, "figure"),
@@ -279,7 +340,7 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         mode = edge.kernel_mode(mode)
         view = _view(explorer, model, layer, image, old, w, s, size, kernel_view=mode)
         view = replace(view, page=edge.optional_channel(page, "kernel page"))
-        channel = _chosen_channel(view, kernel_click, feature_click)
+        channel = _chosen_channel(explorer, view, kernel_click, feature_click)
         if channel is None:
             return (no_update,) * 5
         chosen = explorer.select(view, channel)
@@ -350,10 +411,14 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
     )
 
 
-def _chosen_channel(view: View, kernel_click, feature_click) -> int | None:
+def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click) -> int | None:
     if ctx.triggered_id == ids.KERNEL_GRID:
         grid = KernelMode.RGB if view.kernel_view == KernelMode.RGB else "kernel"
-        return edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
+        channel = edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
+        if channel is None and view.kernel_view == KernelMode.NORMS:
+            point = edge.clicked_point(kernel_click)  # the plain overview: x is the channel
+            channel = None if point is None else explorer.norms_channel(view, *point)
+        return channel
     if ctx.triggered_id == ids.FEATURE_GRID:
         return edge.clicked_channel(feature_click, CLICK_CHANNEL["feature"])
     return None

@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 from dashboard.errors import UserError
-from dashboard.modes import KernelMode, ScaleMode
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
 
 MAX_CHANNEL = 1 << 20  # far above any real layer (ResNet-50 has 2,048 channels)
 MAX_NAME = 256
@@ -88,6 +88,32 @@ def kernel_mode(value: object) -> KernelMode:
     if isinstance(value, str) and value in KernelMode.__members__.values():
         return KernelMode(value)
     raise InvalidInput("kernel view choice")
+
+
+def kernel_scale(value: object) -> KernelScale:
+    if isinstance(value, str) and value in KernelScale.__members__.values():
+        return KernelScale(value)
+    raise InvalidInput("kernel colour choice")
+
+
+def look(value: object) -> Look:
+    """The look checklist: [] (diverging colours) or ["tutorial"]."""
+    if value is None or value == []:
+        return Look.DIVERGING
+    if value == [Look.TUTORIAL.value]:
+        return Look.TUTORIAL
+    raise InvalidInput("colour look choice")
+
+
+def clicked_point(click: object) -> tuple[float, float] | None:
+    """(x, y) of a click's first point, or None."""
+    if not isinstance(click, dict):
+        return None
+    points = click.get("points")
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    x, y = (_finite(points[0].get(axis)) for axis in ("x", "y"))
+    return None if x is None or y is None else (x, y)
 
 
 def weights_ref(value: object) -> dict | None:

@@ -8,7 +8,7 @@ The Explorer owns no globals: ``create_app`` builds its models, images and cache
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -135,26 +135,78 @@ class Explorer:
 
     # --- panels ----------------------------------------------------------------------
 
+    def kernel_mode(self, view: View, weights_shape: tuple, rgb: bool) -> KernelMode:
+        """What the kernel panel draws: the view's choice where the layer allows it; with
+        no choice (a new layer), the norm overview when every kernel would be unreadable."""
+        small = not figures.needs_overview(weights_shape, *(view.kernel_px or (None, None)))
+        mode = view.kernel_view
+        if mode is None or (mode == KernelMode.RGB and not rgb):
+            mode = KernelMode.GRID if small else KernelMode.NORMS
+        return mode
+
     def kernel_view(self, view: View) -> KernelView:
-        """The kernel grid (the page holding the selected channel), or the RGB view."""
+        """The kernel panel for ``view``: the grid page holding the selected channel (or the
+        page asked for), the norm overview, or the RGB view."""
         model, layer = self._resolve(view)
         weights = self.kernel_weights(model, layer)
         channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
         paging = figures.kernel_paging(weights.shape)
         rgb = layer.in_channels == 3 and layer.groups == 1
-        if view.kernel_view == KernelMode.RGB and rgb:
-            figure = figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name)
-            return KernelView(figure, channel, KernelMode.RGB, rgb, paging.pages)
+        mode = self.kernel_mode(view, weights.shape, rgb)
+        colour = {"scale": view.kernel_scale, "look": view.look}
+        if mode == KernelMode.RGB:
+            figure = figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name, **colour)
+            return KernelView(figure, channel, mode, rgb, paging.pages)
+        if mode == KernelMode.NORMS:
+            grid = self._kernel_pages.get_or_compute(
+                (model.key, layer.name, mode),
+                lambda: _figure_json(
+                    figures.kernel_norm_overview(weights, groups=layer.groups, layer=layer.name)
+                ),
+            )
+            outline = figures.norm_outline(_norm_geometry(grid), channel)
+            figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
+            return KernelView(figure, channel, mode, rgb, paging.pages)
         page = _shown_page(paging, view.page, channel)
         grid = self._kernel_pages.get_or_compute(
-            (model.key, layer.name, page),
+            (model.key, layer.name, page, view.kernel_scale, view.look),
             lambda: _figure_json(
-                figures.kernel_grid(weights, page=page, groups=layer.groups, layer=layer.name)
+                figures.kernel_grid(
+                    weights, page=page, groups=layer.groups, layer=layer.name, **colour
+                )
             ),
         )
         outline = figures.kernel_outline(paging, page, channel)
         figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
-        return KernelView(figure, channel, KernelMode.GRID, rgb, paging.pages, page)
+        return KernelView(figure, channel, mode, rgb, paging.pages, page)
+
+    def norms_channel(self, view: View, x: float, y: float) -> int | None:
+        """The output channel under a click at (x, y) of the norm overview."""
+        model, layer = self._resolve(view)
+        shape = tuple(self.kernel_weights(model, layer).shape)
+        meta = {**asdict(figures.norm_geometry(shape)), "out_channels": shape[0]}
+        return figures.overview_channel(meta, x, y)
+
+    def channel_kernels(self, view: View) -> go.Figure:
+        """The selected output channel's kernels, large, raw weights printed where they fit."""
+        model, layer = self._resolve(view)
+        weights = self.kernel_weights(model, layer)
+        channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
+        return figures.channel_kernels(weights, channel, groups=layer.groups, layer=layer.name)
+
+    def kernel_zoom(self, view: View, window: tuple | str) -> dict | None:
+        """What replaces the norm overview's cells after a zoom: the real weights of the
+        window when it holds few enough, else the overview's own trace."""
+        model, layer = self._resolve(view)
+        weights = self.kernel_weights(model, layer)
+        if self.kernel_mode(view, weights.shape, False) != KernelMode.NORMS:
+            return None
+        if window != "reset":
+            x_range, y_range = window
+            shown = figures.kernel_norm_window(weights, x_range, y_range, groups=layer.groups)
+            if shown is not None:
+                return shown
+        return self.kernel_view(view).figure["data"][0]
 
     def feature_view(self, view: View) -> FeatureView:
         """The feature-map grid, sized for the screen; a channel the layer lacks falls back
@@ -212,7 +264,15 @@ class Explorer:
         paging = self._paging(model, layer)
         shown = _shown_page(paging, view.page, view.channel)
         new_page = figures.page_of(paging, channel)
-        if view.kernel_view == KernelMode.GRID and shown == new_page:
+        rgb = layer.in_channels == 3 and layer.groups == 1
+        mode = self.kernel_mode(view, paging_shape(paging), rgb)
+        if mode == KernelMode.NORMS:
+            model_key = (model.key, layer.name, mode)
+            grid = self._kernel_pages.peek(model_key)
+            if grid is not None:
+                shapes = figures.norm_outline(_norm_geometry(grid), channel)
+                return Selection(channel, None, shapes, feature_shapes, new_page)
+        elif mode == KernelMode.GRID and shown == new_page:
             shapes = figures.kernel_outline(paging, new_page, channel)
             return Selection(channel, None, shapes, feature_shapes, new_page)
         kernel = self.kernel_view(replace(view, channel=channel, page=new_page)).figure
@@ -274,3 +334,13 @@ def _overview_cells(view: View) -> int:
     """The feature overview's cell budget: one cell per screen pixel, within the budget."""
     width, height = view.feature_px or (None, None)
     return figures.overview_cells(width, height)
+
+
+def paging_shape(paging: figures.KernelPaging) -> tuple[int, int, int, int]:
+    return (paging.out_channels, paging.in_channels, paging.kh, paging.kw)
+
+
+def _norm_geometry(grid: dict) -> figures.NormGeometry:
+    """The norm overview's layout, from its figure's meta."""
+    meta = grid["layout"]["meta"]
+    return figures.NormGeometry(**{f.name: meta[f.name] for f in fields(figures.NormGeometry)})

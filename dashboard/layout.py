@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
-from dashboard.modes import KernelMode, ScaleMode
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
 
 # The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
 GRAPH_CONFIG = {
@@ -20,7 +20,8 @@ GRAPH_CONFIG = {
 def kernel_view_options(rgb_available: bool) -> list[dict]:
     """The kernel-view choices; RGB only where the layer reads three channels."""
     return [
-        {"label": "kernels per channel", "value": KernelMode.GRID},
+        {"label": "every kernel", "value": KernelMode.GRID},
+        {"label": "kernel norms (overview)", "value": KernelMode.NORMS},
         {"label": "RGB kernels", "value": KernelMode.RGB, "disabled": not rgb_available},
     ]
 
@@ -127,6 +128,22 @@ def build_layout(
                 value=KernelMode.GRID,
                 inline=True,
             ),
+            dcc.RadioItems(
+                id=ids.KERNEL_SCALE,
+                options=[
+                    {"label": "colour per kernel", "value": KernelScale.TILE},
+                    {"label": "per output channel", "value": KernelScale.CHANNEL},
+                    {"label": "one scale per layer", "value": KernelScale.LAYER},
+                ],
+                value=KernelScale.TILE,
+                inline=True,
+            ),
+            dcc.Checklist(
+                id=ids.LOOK,
+                options=[{"label": "tutorial look (grey kernels)", "value": Look.TUTORIAL}],
+                value=[],
+                inline=True,
+            ),
         ],
         className="options",
     )
@@ -160,8 +177,14 @@ def build_layout(
     )
     detail = html.Section(
         [
-            html.H2("Selected channel, full resolution"),
-            _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
+            html.H2("Selected channel: its kernels and its feature map, full resolution"),
+            html.Div(
+                [
+                    _graph(ids.CHANNEL_KERNELS, "Click a kernel or a feature map.", "detail"),
+                    _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
+                ],
+                className="detail-row",
+            ),
         ],
         id=ids.DETAIL_PANEL,
         className="panel wide",

@@ -9,6 +9,7 @@ class KernelMode(StrEnum):
     """How the kernel panel draws a layer's weights."""
 
     GRID = "grid"  # one tile per (input, output) channel pair
+    NORMS = "norms"  # one cell per kernel: its L2 norm (big layers lead with this)
     RGB = "rgb"  # one colour tile per output channel (3-input layers)
 
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard import figures
 from dashboard.models import ConvLayer, LoadedModel
-from dashboard.modes import KernelMode, ScaleMode
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
 
 ANONYMOUS = "anonymous"  # the session of a request that carries none
 
@@ -22,7 +22,9 @@ class View:
     image: str
     channel: int = 0
     scale: ScaleMode = ScaleMode.TILE
-    kernel_view: KernelMode = KernelMode.GRID
+    kernel_view: KernelMode | None = KernelMode.GRID  # None: chosen for the layer's size
+    kernel_scale: KernelScale = KernelScale.TILE
+    look: Look = Look.DIVERGING
     weights: dict | None = None  # {"model": name, "key": cache key} after a weights upload
     session: str = ANONYMOUS
     page: int | None = None  # kernel page shown; None: the page holding the channel

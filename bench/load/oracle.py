@@ -147,8 +147,29 @@ def feature_mismatch(figure: dict, expected: np.ndarray) -> str | None:
     return None
 
 
+def norms_mismatch(figure: dict, weight: np.ndarray) -> str | None:
+    """Why a kernel-norm overview's cells are not the L2 norms of ``weight``'s kernels."""
+    meta = figure["layout"]["meta"]
+    out, inp = weight.shape[:2]
+    norms = np.sqrt((weight.astype(np.float64).reshape(out, inp, -1) ** 2).sum(axis=2))
+    z = decode_typed(figure["data"][0]["z"]).astype(np.float64)
+    if meta["wrap_cols"]:
+        shown, want = z.reshape(-1)[:out], norms[:, 0]
+    else:
+        f = meta["in_per_cell"]
+        padded = np.zeros((meta["rows"] * f, out))
+        padded[:inp] = norms.T
+        shown, want = z, padded.reshape(meta["rows"], f, out).max(axis=1)
+    if shown.shape != want.shape or not np.allclose(shown, want, rtol=1e-6, atol=1e-9):
+        return "kernel norms differ"
+    return None
+
+
 def kernel_mismatch(figure: dict, weight: np.ndarray) -> str | None:
-    """Why a kernel grid's customdata [w, in, out, r, c] is not ``weight`` exactly."""
+    """Why a kernel grid's customdata [w, in, out, r, c] (or a norm overview) is not
+    ``weight`` exactly."""
+    if figure["layout"].get("meta", {}).get("grid") == "kernel_norms":
+        return norms_mismatch(figure, weight)
     cells = decode_typed(figure["data"][0]["customdata"]).reshape(-1, 5)
     cells = cells[cells[:, 2] >= 0]
     idx = cells[:, 1:].astype(np.int64)

@@ -28,7 +28,7 @@ class CheckedTab(LoadTab):
         kernels = self.call("on_kernels", changed)
         if kernels and isinstance(kernels.get("kernel-grid.figure"), dict):
             figure = kernels["kernel-grid.figure"]  # a message figure has no data to click
-            self.kernel_cd = figure["data"][0]["customdata"] if figure.get("data") else None
+            self.kernel_cd = figure["data"][0].get("customdata") if figure.get("data") else None
             if figure.get("data") and self.v("model-select.value") in SMALL_MODELS:
                 self.check_kernels(figure)
         self.features(changed)

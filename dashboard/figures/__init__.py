@@ -10,6 +10,16 @@ helpers stay in their modules.
 
 from dashboard.figures.detail import feature_detail
 from dashboard.figures.features import feature_grid
+from dashboard.figures.kernel_overview import (
+    NormGeometry,
+    channel_kernels,
+    kernel_norm_overview,
+    kernel_norm_window,
+    needs_overview,
+    norm_geometry,
+    norm_outline,
+    overview_channel,
+)
 from dashboard.figures.kernels import kernel_grid
 from dashboard.figures.message import message_figure
 from dashboard.figures.paging import KernelPaging, kernel_outline, kernel_paging, page_of
@@ -20,16 +30,24 @@ from dashboard.figures.zoom import feature_window, overview_cells
 __all__ = [
     "FeatureGeometry",
     "KernelPaging",
+    "NormGeometry",
+    "channel_kernels",
     "feature_detail",
     "feature_geometry",
     "feature_grid",
     "feature_outline",
     "feature_window",
     "kernel_grid",
+    "kernel_norm_overview",
+    "kernel_norm_window",
     "kernel_outline",
     "kernel_paging",
     "kernel_rgb_grid",
     "message_figure",
+    "needs_overview",
+    "norm_geometry",
+    "norm_outline",
     "overview_cells",
+    "overview_channel",
     "page_of",
 ]

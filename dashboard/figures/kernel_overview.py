@@ -231,8 +231,6 @@ def kernel_norm_overview(
         cells[:out, 2] = np.arange(out)
         trace.update(z=z.reshape(g.rows, g.cols), customdata=cells.reshape(g.rows, g.cols, 3))
         hover = f"out %{{customdata[2]}} · in %{{customdata[1]}} · {norm_text}"
-        box = None if selected is None else divmod(int(selected), g.cols)
-        rect = box and (box[1] - 0.5, box[1] + 0.5, box[0] - 0.5, box[0] + 0.5)
     else:
         f = g.in_per_cell
         z = norms.T  # (in, out)
@@ -244,8 +242,6 @@ def kernel_norm_overview(
         within = " (within group)" if groups > 1 else ""
         where = f"max of {f} inputs from in %{{y}}" if f > 1 else "in %{y}"
         hover = f"out %{{x}} · {where}{within} · {norm_text}"
-        j = -1 if selected is None else int(selected)
-        rect = (j - 0.5, j + 0.5, -f / 2, g.rows * f - f / 2)
     heatmap = go.Heatmap(
         **trace,
         colorbar={"title": {"text": "‖kernel‖₂", "side": "right"}, "thickness": 12, "xpad": 4},
@@ -258,17 +254,28 @@ def kernel_norm_overview(
         uirevision=f"norms:{out}x{inp}x{kh}x{kw}:{groups}",
         margin=dict(PLOT_MARGIN),
     )
-    valid = selected is not None and 0 <= int(selected) < out
     layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
-        shapes=outline_rects(*rect) if valid and rect else [],
+        shapes=norm_outline(g, selected),
         meta={"grid": "kernel_norms", **asdict(g), "groups": groups, "dead": dead},
     )
     return go.Figure(data=[heatmap], layout=layout)
 
 
 # ---------------------------------------------------------------- one output channel
+
+
+def norm_outline(g: NormGeometry, selected: int | None) -> list[dict]:
+    """layout.shapes outlining output channel ``selected`` (one rect pair), [] if none."""
+    if selected is None or not 0 <= int(selected) < g.out_channels:
+        return []
+    j = int(selected)
+    if g.wrap_cols:
+        row, col = divmod(j, g.cols)
+        return outline_rects(col - 0.5, col + 0.5, row - 0.5, row + 0.5)
+    f = g.in_per_cell
+    return outline_rects(j - 0.5, j + 0.5, -f / 2, g.rows * f - f / 2)
 
 
 def _cell_hover(groups: int, kh: int, kw: int) -> str:

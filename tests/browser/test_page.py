@@ -129,6 +129,10 @@ def test_pg05_paging_keeps_the_selected_channel(dash_duo) -> None:
     labels = {layer.name: layer.label for layer in MODELS.get("vgg16").conv_layers}
     choose(dash_duo, ids.LAYER_SELECT, labels["features.28"])
     wait_for(lambda: "features.28" in figure_state(dash_duo, FEATURE)["title"], 60, "features.28")
+    # 512×512 kernels lead with the norm overview; ask for every kernel, page by page
+    wait_for(lambda: figure_state(dash_duo, KERNEL)["meta"]["grid"] == "kernel_norms", 60, "norms")
+    dash_duo.find_element(f"#{ids.KERNEL_VIEW} input[value='grid']").click()
+    wait_for(lambda: figure_state(dash_duo, KERNEL)["meta"]["grid"] == "kernel", 60, "the grid")
     cell = find_cell(dash_duo, FEATURE, [None, 5, None, None])
     pointer(dash_duo, cell["x"], cell["y"], click=True)
     wait_for(lambda: "channel 5" in detail_title(dash_duo), message="detail of channel 5")

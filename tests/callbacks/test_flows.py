@@ -224,10 +224,18 @@ def test_cb11_rgb_view_only_where_a_layer_reads_rgb(http: DashHTTP) -> None:
     rgb = {**view("tinyvgg", "block1.0"), "kernel-view.value": "rgb"}
     out = http.call("kernel-grid.figure", rgb, ["kernel-view.value"])
     assert out["kernel-grid.figure"]["data"][0]["type"] == "image"
-    assert not out["kernel-view.options"][1]["disabled"]
-    # a 512-input layer falls back to the paged per-channel grid, pager shown
+    options = {o["value"]: o for o in out["kernel-view.options"]}
+    assert not options["rgb"]["disabled"]
+    # a 512-input layer cannot be RGB: it falls back to what reads at its size (the norm
+    # overview), and the radio says so
     deep = {**view("vgg16", "features.28"), "kernel-view.value": "rgb"}
     out = http.call("kernel-grid.figure", deep, [LAYER])
-    assert out["kernel-grid.figure"]["data"][0]["type"] == "heatmap"
-    assert out["kernel-view.options"][1]["disabled"] is True
+    assert out["kernel-grid.figure"]["layout"]["meta"]["grid"] == "kernel_norms"
+    assert {o["value"]: o for o in out["kernel-view.options"]}["rgb"]["disabled"] is True
+    assert out["kernel-view.value"] == "norms"
+    assert out["kernel-pager.hidden"] is True
+    # asked for every kernel, it pages
+    every = {**deep, "kernel-view.value": "grid"}
+    out = http.call("kernel-grid.figure", every, ["kernel-view.value"])
+    assert out["kernel-grid.figure"]["layout"]["meta"]["grid"] == "kernel"
     assert out["kernel-pager.hidden"] is False

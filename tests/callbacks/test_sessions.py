@@ -159,7 +159,7 @@ def run_session(http: DashHTTP, plan: Plan, index: int, barrier: threading.Barri
         features = http.call("feature-grid.figure", values, [IMAGE])
         assert features["status.children"] == ""
         check_feature_grid(features["feature-grid.figure"], want)
-        kernels = http.call("kernel-grid.figure", values, [LAYER])
+        kernels = http.call("kernel-grid.figure", values, ["kernel-view.value"])
         cells = decode(kernels["kernel-grid.figure"]["data"][0]["customdata"]).reshape(-1, 5)
         weight = reference.conv.weight.detach().numpy()
         for w, i, o, r, c in cells[cells[:, 2] >= 0]:

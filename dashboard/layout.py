@@ -111,17 +111,20 @@ def build_layout(
         ],
         className="controls",
     )
-    options = html.Div(
+    map_options = html.Div(
+        dcc.RadioItems(
+            id=ids.SCALE_SELECT,
+            options=[
+                {"label": "colour per map", "value": ScaleMode.TILE},
+                {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
+            ],
+            value=ScaleMode.TILE,
+            inline=True,
+        ),
+        className="options",
+    )
+    kernel_options = html.Div(
         [
-            dcc.RadioItems(
-                id=ids.SCALE_SELECT,
-                options=[
-                    {"label": "colour per map", "value": ScaleMode.TILE},
-                    {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
-                ],
-                value=ScaleMode.TILE,
-                inline=True,
-            ),
             dcc.RadioItems(
                 id=ids.KERNEL_VIEW,
                 options=kernel_view_options(rgb_available=False),
@@ -133,14 +136,14 @@ def build_layout(
                 options=[
                     {"label": "colour per kernel", "value": KernelScale.TILE},
                     {"label": "per output channel", "value": KernelScale.CHANNEL},
-                    {"label": "one scale per layer", "value": KernelScale.LAYER},
+                    {"label": "per layer", "value": KernelScale.LAYER},
                 ],
                 value=KernelScale.TILE,
                 inline=True,
             ),
             dcc.Checklist(
                 id=ids.LOOK,
-                options=[{"label": "tutorial look (grey kernels)", "value": Look.TUTORIAL}],
+                options=[{"label": "tutorial look", "value": Look.TUTORIAL}],
                 value=[],
                 inline=True,
             ),
@@ -152,6 +155,7 @@ def build_layout(
             html.Section(
                 [
                     html.H2("Kernels: the model's eyes"),
+                    kernel_options,
                     html.Div(
                         [
                             html.Button("◀ previous channels", id=ids.PAGE_PREV, n_clicks=0),
@@ -168,6 +172,7 @@ def build_layout(
             html.Section(
                 [
                     html.H2("Feature maps: what it sees"),
+                    map_options,
                     _graph(ids.FEATURE_GRID, "Loading feature maps…", "grid"),
                 ],
                 className="panel",
@@ -202,7 +207,6 @@ def build_layout(
                 ]
             ),
             controls,
-            options,
             html.Div(id=ids.MODEL_NOTICE, className="notice", hidden=True),
             html.Div(id=ids.DOWNLOAD_STATUS, className="info", role="status"),
             html.Div(id=ids.WEIGHTS_STATUS, className="info", role="status"),

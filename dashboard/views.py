@@ -75,12 +75,4 @@ def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeom
             f"feature-map overview at 1/{f} resolution (each cell is the mean of {f}×{f}); "
             "click a map for it at full resolution"
         )
-    paging = figures.kernel_paging(
-        (layer.out_channels, layer.in_channels // layer.groups, *layer.kernel_size)
-    )
-    if paging.pages > 1:
-        parts.append(
-            f"{layer.out_channels} output channels' kernels shown {paging.per_page} at a time "
-            "(the page holding the selected channel)"
-        )
     return " — ".join(parts)

@@ -29,6 +29,7 @@ from dashboard.figures.mosaic import checked_array, clean_float32, grid_shape, p
 from dashboard.figures.paging import kernel_layout, kernel_paging
 from dashboard.figures.style import DIVERGING, VIRIDIS, base_layout, fmt, outline_rects
 from dashboard.figures.wrapping import BAND_ASPECT
+from dashboard.figures.zoom import finite_range
 
 AXES = "out_channels, in_channels, kh, kw"
 DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX = 620, 420  # the kernel panel
@@ -407,16 +408,6 @@ def _span(lo: float, hi: float, offset: float, total: int) -> tuple[int, int]:
     return max(0, math.floor(lo - offset)), min(total, math.ceil(hi - offset))
 
 
-def _finite_pair(values: tuple[float, float], name: str) -> tuple[float, float]:
-    try:
-        a, b = (float(v) for v in values)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be two numbers, got {values!r}.") from None
-    if not (math.isfinite(a) and math.isfinite(b)):
-        raise ValueError(f"{name} must be two finite numbers, got {values!r}.")
-    return a, b
-
-
 def kernel_norm_window(
     weights: np.ndarray,
     x_range: tuple[float, float],
@@ -446,7 +437,7 @@ def kernel_norm_window(
     Raises:
         ValueError: ranges that are not finite numbers, bad weights or groups.
     """
-    (x_lo, x_hi), (y_lo, y_hi) = _finite_pair(x_range, "x_range"), _finite_pair(y_range, "y_range")
+    (x_lo, x_hi), (y_lo, y_hi) = finite_range(x_range, "x_range"), finite_range(y_range, "y_range")
     arr = checked_array(weights, "weights", 4, AXES)
     out, inp, kh, kw = arr.shape
     if int(groups) < 1 or out % int(groups):

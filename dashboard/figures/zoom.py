@@ -51,7 +51,12 @@ def _pixel_span(lo: float, hi: float, f: int, total: int) -> tuple[int, int]:
     return start, stop
 
 
-def _checked_range(values: tuple[float, float], name: str) -> tuple[float, float]:
+def finite_range(values: tuple[float, float], name: str) -> tuple[float, float]:
+    """An axis range as two finite floats (a zoom's x or y range).
+
+    Raises:
+        ValueError: not two numbers, or not finite.
+    """
     try:
         a, b = (float(v) for v in values)
     except (TypeError, ValueError):
@@ -99,7 +104,7 @@ def feature_window(
     g, f = geometry, geometry.factor
     if (g.channels, g.tile_h, g.tile_w) != (c, -(-h // f), -(-w // f)) or f < 1:
         raise ValueError(f"geometry {g} does not describe maps of shape {arr.shape}.")
-    xs, ys = _checked_range(x_range, "x_range"), _checked_range(y_range, "y_range")
+    xs, ys = finite_range(x_range, "x_range"), finite_range(y_range, "y_range")
     if f == 1:
         return None
     pitch_h, pitch_w = f * g.tile_h, f * g.tile_w

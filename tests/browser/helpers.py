@@ -134,3 +134,20 @@ def wait_for_grids(dash_duo, timeout: float = 60) -> None:
 
 def detail_title(dash_duo) -> str:
     return (figure_state(dash_duo, DETAIL) or {}).get("title", "")
+
+
+def select_channel(dash_duo, graph: str, want: list[float | None], channel: int) -> None:
+    """Click the first cell of ``graph`` matching ``want`` until the detail shows ``channel``.
+
+    A click that lands while a grid is being redrawn is lost, as it would be for a person,
+    who clicks again: so does this, at most three times, on a busy machine.
+    """
+    for attempt in range(3):
+        cell = find_cell(dash_duo, graph, want)
+        pointer(dash_duo, cell["x"], cell["y"], click=True)
+        try:
+            wait_for(lambda: f"channel {channel} " in detail_title(dash_duo) + " ", 20)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise AssertionError(f"timed out waiting for detail of channel {channel}") from None

@@ -16,6 +16,7 @@ from tests.browser.helpers import (
     figure_state,
     find_cell,
     pointer,
+    select_channel,
     start,
     wait_for,
     wait_for_grids,
@@ -52,9 +53,7 @@ def test_br02_kernel_hover_shows_raw_weight(dash_duo) -> None:
 
 def test_br03_clicking_a_kernel_selects_its_feature_map(dash_duo) -> None:
     start(dash_duo)
-    cell = find_cell(dash_duo, KERNEL, [None, 0, 7, 1, 1])
-    pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: "channel 7" in detail_title(dash_duo), message="detail of channel 7")
+    select_channel(dash_duo, KERNEL, [None, 0, 7, 1, 1], 7)
     # the feature map 7 is outlined in its grid, the kernel column 7 in the kernel grid
     wait_for(lambda: figure_state(dash_duo, FEATURE)["shapes"], message="feature outline")
     feature = figure_state(dash_duo, FEATURE)
@@ -65,9 +64,7 @@ def test_br03_clicking_a_kernel_selects_its_feature_map(dash_duo) -> None:
 
 def test_br04_clicking_a_feature_map_outlines_its_kernel_column(dash_duo) -> None:
     start(dash_duo)
-    cell = find_cell(dash_duo, FEATURE, [None, 3, None, None])
-    pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: "channel 3" in detail_title(dash_duo), message="detail of channel 3")
+    select_channel(dash_duo, FEATURE, [None, 3, None, None], 3)
     shapes = wait_for(lambda: figure_state(dash_duo, KERNEL)["shapes"], message="kernel outline")
     # the outline spans output column 3: it contains the centre of kernel (in 0, out 3)
     centre = find_cell(dash_duo, KERNEL, [None, 0, 3, 1, 1])
@@ -129,9 +126,7 @@ def test_br07_bad_upload_gives_a_sentence_and_the_page_keeps_working(dash_duo, t
         lambda: dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text, message="an upload error"
     )
     assert "not an image" in message.lower() or "can read" in message.lower()
-    cell = find_cell(dash_duo, FEATURE, [None, 2, None, None])
-    pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: "channel 2" in detail_title(dash_duo), message="detail after a bad upload")
+    select_channel(dash_duo, FEATURE, [None, 2, None, None], 2)
     assert dash_duo.get_logs() == []
 
 

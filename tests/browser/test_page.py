@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     figure_state,
     find_cell,
     pointer,
+    select_channel,
     start,
     wait_for,
 )
@@ -61,9 +62,7 @@ def test_pg02_a_click_brings_the_detail_into_view(dash_duo) -> None:
     laptop(dash_duo)
     start(dash_duo)
     assert not _in_view(dash_duo, ids.DETAIL_PANEL)  # below the grids at 1366×768
-    cell = find_cell(dash_duo, FEATURE, [None, 4, None, None])
-    pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: "channel 4" in detail_title(dash_duo), message="detail of channel 4")
+    select_channel(dash_duo, FEATURE, [None, 4, None, None], 4)
     wait_for(lambda: _in_view(dash_duo, ids.DETAIL_PANEL), 10, "the detail panel in view")
     assert dash_duo.get_logs() == []
 
@@ -133,9 +132,7 @@ def test_pg05_paging_keeps_the_selected_channel(dash_duo) -> None:
     wait_for(lambda: figure_state(dash_duo, KERNEL)["meta"]["grid"] == "kernel_norms", 60, "norms")
     dash_duo.find_element(f"#{ids.KERNEL_VIEW} input[value='grid']").click()
     wait_for(lambda: figure_state(dash_duo, KERNEL)["meta"]["grid"] == "kernel", 60, "the grid")
-    cell = find_cell(dash_duo, FEATURE, [None, 5, None, None])
-    pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: "channel 5" in detail_title(dash_duo), message="detail of channel 5")
+    select_channel(dash_duo, FEATURE, [None, 5, None, None], 5)
     first_page = figure_state(dash_duo, KERNEL)["title"]
     dash_duo.find_element(f"#{ids.PAGE_NEXT}").click()
     wait_for(lambda: figure_state(dash_duo, KERNEL)["title"] != first_page, 30, "the next page")

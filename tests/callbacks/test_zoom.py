@@ -73,3 +73,34 @@ def test_zm01_zooming_into_a_map_shows_its_real_pixels(client: DashClient, model
     tab.fire(zoom, ["feature-grid.relayoutData"])
     assert tab.values["feature-grid.figure"]["data"][0]["dx"] == 1
     assert tab.values["feature-zoom.data"] is False
+
+
+@pytest.mark.slow
+def test_zm02_zooming_into_the_kernel_norms_shows_real_weights(client: DashClient, models) -> None:
+    tab = Tab(client)
+    tab.set(
+        {
+            "model-select.value": "vgg16",
+            "layer-select.value": "features.28",
+            "image-store.data": "random",
+            "grid-size.data": SIZE,
+        }
+    )
+    out = tab.fire("kernel-grid.figure", ["layer-select.value"]).outputs
+    assert out["kernel-grid.figure"]["layout"]["meta"]["grid"] == "kernel_norms"
+    assert tab.values["kernel-view.value"] == "norms"
+    zoom = client.named("kernel-grid.figure", "kernel-grid.relayoutData")
+    window = {"xaxis.range": [9.5, 30.5], "yaxis.range": [40.5, 19.5]}
+    tab.set({"kernel-grid.relayoutData": window})
+    tab.fire(zoom, ["kernel-grid.relayoutData"])
+    trace = tab.values["kernel-grid.figure"]["data"][0]
+    cells = decode_typed(trace["customdata"]).reshape(-1, 5)
+    cells = cells[cells[:, 2] >= 0]
+    weight = models.get("vgg16").module.get_submodule("features.28").weight.detach().numpy()
+    outs, ins = cells[:, 2].astype(int), cells[:, 1].astype(int)
+    assert outs.min() <= 10 and outs.max() >= 30 and ins.min() <= 20 and ins.max() >= 40
+    for w, i, o, r, c in cells:
+        assert np.float32(w) == weight[int(o), int(i), int(r), int(c)]
+    tab.set({"kernel-grid.relayoutData": {"xaxis.autorange": True, "yaxis.autorange": True}})
+    tab.fire(zoom, ["kernel-grid.relayoutData"])
+    assert "customdata" not in tab.values["kernel-grid.figure"]["data"][0]  # the norms again

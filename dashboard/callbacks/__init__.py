@@ -1,0 +1,22 @@
+"""Thin glue: validate component values at the edge, ask the Explorer, fill the page.
+
+Every callback runs inside ``guarded``: a UserError becomes its sentence in the page, any
+other exception is logged with a reference id and the page says so (never a 500, never
+Python's own words). Callbacks are registered on the app instance, never globally.
+"""
+
+from __future__ import annotations
+
+from dash import Dash
+
+from dashboard.callbacks.inputs import register_inputs
+from dashboard.callbacks.panels import register_panels
+from dashboard.callbacks.selection import register_selection
+from dashboard.callbacks.zoom import register_zoom
+from dashboard.explorer import Explorer
+
+
+def register_callbacks(app: Dash, explorer: Explorer) -> None:
+    """Register every callback on ``app`` (never on the global dash.callback list)."""
+    for register in (register_inputs, register_panels, register_selection, register_zoom):
+        register(app, explorer)

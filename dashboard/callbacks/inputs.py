@@ -1,0 +1,83 @@
+"""Model, weights, download progress and image choices."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from dashboard import edge, ids
+from dashboard.callbacks.common import guarded, layer_options
+from dashboard.explorer import Explorer
+from dashboard.images import decode_data_url, decode_upload
+from dashboard.views import ANONYMOUS
+
+
+def register_inputs(app: Dash, explorer: Explorer) -> None:
+    """Register model, weights, download progress and image choices."""
+    config = explorer.config
+
+    @app.callback(
+        Output(ids.LAYER_SELECT, "options"),
+        Output(ids.LAYER_SELECT, "value"),
+        Output(ids.MODEL_NOTICE, "children"),
+        Output(ids.MODEL_NOTICE, "hidden"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.WEIGHTS_STORE, "data"),
+    )
+    @guarded(lambda text: ([], None, text, False))
+    def on_model(model, weights):
+        model = edge.model(model, explorer.models.names)
+        return layer_options(explorer, model, edge.weights_ref(weights))
+
+    @app.callback(
+        Output(ids.WEIGHTS_STORE, "data"),
+        Output(ids.WEIGHTS_STATUS, "children"),
+        Input(ids.WEIGHTS_UPLOAD, "contents"),
+        State(ids.WEIGHTS_UPLOAD, "filename"),
+        State(ids.MODEL_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: (no_update, text))
+    def on_weights(contents, filename, model):
+        contents, filename = edge.upload(contents, filename)
+        if not contents:
+            return no_update, no_update
+        model = edge.model(model, explorer.models.names)
+        data = decode_data_url(contents, filename, max_bytes=config.max_weights_bytes)
+        loaded = explorer.upload_weights(model, data, filename)
+        stored = {"model": model, "key": loaded.key}
+        return stored, f"Showing {loaded.label} with your weights from {filename}."
+
+    @app.callback(
+        Output(ids.DOWNLOAD_STATUS, "children"),
+        Input(ids.DOWNLOAD_POLL, "n_intervals"),
+        State(ids.MODEL_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: text)
+    def on_download_poll(_n, model):
+        return explorer.download_message(edge.model(model, explorer.models.names))
+
+    @app.callback(
+        Output(ids.IMAGE_STORE, "data"),
+        Output(ids.SAMPLE_SELECT, "options"),
+        Output(ids.SAMPLE_SELECT, "value"),
+        Output(ids.UPLOAD_STATUS, "children"),
+        Input(ids.SAMPLE_SELECT, "value"),
+        Input(ids.IMAGE_UPLOAD, "contents"),
+        State(ids.IMAGE_UPLOAD, "filename"),
+        State(ids.SESSION_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: (no_update, no_update, no_update, text))
+    def on_image(sample, contents, filename, session):
+        contents, filename = edge.upload(contents, filename)
+        if ctx.triggered_id != ids.IMAGE_UPLOAD or not contents:
+            return edge.key(sample, "image choice"), no_update, no_update, ""
+        decoded = decode_upload(contents, filename, max_bytes=config.max_upload_bytes)
+        key = explorer.add_upload(decoded.image, edge.session(session) or ANONYMOUS)
+        width, height = decoded.original_size
+        size = f"{width}×{height}"
+        if decoded.was_downscaled:
+            size += f", downscaled to {decoded.image.width}×{decoded.image.height}"
+        option = {"label": f"Uploaded: {filename} ({size})", "value": key}
+        return key, [option, *explorer.sample_options()], key, ""

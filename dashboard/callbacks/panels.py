@@ -1,0 +1,112 @@
+"""The kernel, feature-map, channel-kernel and detail panels."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from dashboard import edge, figures, ids
+from dashboard.callbacks.common import guarded, view_of
+from dashboard.explorer import Explorer
+from dashboard.layout import kernel_view_options
+from dashboard.modes import KernelMode
+
+
+def register_panels(app: Dash, explorer: Explorer) -> None:
+    """Register the kernel, feature-map, channel-kernel and detail panels."""
+
+    @app.callback(
+        Output(ids.KERNEL_GRID, "figure"),
+        Output(ids.KERNEL_VIEW, "options"),
+        Output(ids.KERNEL_VIEW, "value"),
+        Output(ids.KERNEL_PAGER, "hidden"),
+        Output(ids.KERNEL_PAGE, "data"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.LAYER_SELECT, "value"),
+        Input(ids.KERNEL_VIEW, "value"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        Input(ids.KERNEL_SCALE, "value"),
+        Input(ids.LOOK, "value"),
+        Input(ids.GRID_SIZE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+    )
+    @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True, None))
+    def on_kernels(model, layer, mode, weights, scale, look, size, channel, session):
+        if layer is None:
+            return (no_update,) * 5
+        mode = edge.kernel_mode(mode)
+        chosen = ctx.triggered_id in (ids.KERNEL_VIEW, ids.KERNEL_SCALE, ids.LOOK)
+        # a new layer gets the view that reads at its size; RGB stays where it can
+        wanted = mode if chosen or mode == KernelMode.RGB else None
+        view = view_of(
+            explorer,
+            model,
+            layer,
+            None,
+            channel,
+            weights,
+            session,
+            size,
+            kernel_view=wanted,
+            kernel_scale=edge.kernel_scale(scale),
+            look=edge.look(look),
+        )
+        shown = explorer.kernel_view(view)
+        value = shown.mode if shown.mode != mode else no_update
+        options = kernel_view_options(shown.rgb_available)
+        return shown.figure, options, value, not shown.show_pager, shown.page
+
+    @app.callback(
+        Output(ids.CHANNEL_KERNELS, "figure"),
+        Input(ids.CHANNEL_STORE, "data"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.LAYER_SELECT, "value"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+    )
+    @guarded(figures.message_figure)
+    def on_channel_kernels(channel, model, layer, weights, session):
+        if layer is None:
+            return no_update
+        view = view_of(explorer, model, layer, None, channel, weights, session)
+        return explorer.channel_kernels(view)
+
+    @app.callback(
+        Output(ids.FEATURE_GRID, "figure"),
+        Output(ids.CHANNEL_STORE, "data"),
+        Output(ids.LAYER_INFO, "children"),
+        Output(ids.STATUS, "children"),
+        Output(ids.FEATURE_ZOOM, "data"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.LAYER_SELECT, "value"),
+        Input(ids.IMAGE_STORE, "data"),
+        Input(ids.SCALE_SELECT, "value"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        Input(ids.GRID_SIZE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+    )
+    @guarded(lambda text: (figures.message_figure(text), no_update, "", text, False))
+    def on_features(model, layer, image, scale, weights, size, channel, session):
+        if layer is None:
+            return (no_update,) * 5
+        view = view_of(
+            explorer, model, layer, image, channel, weights, session, size, scale=edge.scale(scale)
+        )
+        shown = explorer.feature_view(view)
+        return shown.figure, shown.channel, shown.info, "", False
+
+    @app.callback(
+        Output(ids.FEATURE_DETAIL, "figure"),
+        Input(ids.CHANNEL_STORE, "data"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.LAYER_SELECT, "value"),
+        Input(ids.IMAGE_STORE, "data"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+    )
+    @guarded(figures.message_figure)
+    def on_detail(channel, model, layer, image, weights, session):
+        if layer is None:
+            return no_update
+        return explorer.detail(view_of(explorer, model, layer, image, channel, weights, session))

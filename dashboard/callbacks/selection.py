@@ -1,0 +1,103 @@
+"""Selecting a channel by a click, turning kernel pages, the detail in view."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from dashboard import edge, ids
+from dashboard.callbacks.common import CLICK_CHANNEL, guarded, shapes_patch, view_of
+from dashboard.explorer import Explorer
+from dashboard.modes import KernelMode
+from dashboard.views import View
+
+
+def register_selection(app: Dash, explorer: Explorer) -> None:
+    """Register selecting a channel by a click, turning kernel pages, the detail in view."""
+
+    @app.callback(
+        Output(ids.CHANNEL_STORE, "data", allow_duplicate=True),
+        Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
+        Output(ids.FEATURE_GRID, "figure", allow_duplicate=True),
+        Output(ids.KERNEL_PAGE, "data", allow_duplicate=True),
+        Output(ids.STATUS, "children", allow_duplicate=True),
+        Input(ids.KERNEL_GRID, "clickData"),
+        Input(ids.FEATURE_GRID, "clickData"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.LAYER_SELECT, "value"),
+        State(ids.IMAGE_STORE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.KERNEL_VIEW, "value"),
+        State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+        State(ids.KERNEL_PAGE, "data"),
+        State(ids.GRID_SIZE, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: (no_update, no_update, no_update, no_update, text))
+    def on_select(kernel_click, feature_click, model, layer, image, old, mode, w, s, page, size):
+        mode = edge.kernel_mode(mode)
+        view = view_of(explorer, model, layer, image, old, w, s, size, kernel_view=mode)
+        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        channel = _chosen_channel(explorer, view, kernel_click, feature_click)
+        if channel is None:
+            return (no_update,) * 5
+        chosen = explorer.select(view, channel)
+        kernel = chosen.kernel_figure
+        if kernel is None:
+            kernel = shapes_patch(chosen.kernel_shapes)
+        return chosen.channel, kernel, shapes_patch(chosen.feature_shapes), chosen.page, ""
+
+    @app.callback(
+        Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
+        Output(ids.KERNEL_PAGE, "data", allow_duplicate=True),
+        Output(ids.STATUS, "children", allow_duplicate=True),
+        Input(ids.PAGE_PREV, "n_clicks"),
+        Input(ids.PAGE_NEXT, "n_clicks"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.LAYER_SELECT, "value"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.WEIGHTS_STORE, "data"),
+        State(ids.SESSION_STORE, "data"),
+        State(ids.KERNEL_PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    @guarded(lambda text: (no_update, no_update, text))
+    def on_page(_prev, _next, model, layer, channel, weights, session, page):
+        view = view_of(explorer, model, layer, None, channel, weights, session)
+        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        shown = explorer.turn_page(view, -1 if ctx.triggered_id == ids.PAGE_PREV else 1)
+        if shown is None:
+            return no_update, no_update, ""
+        return shown.figure, shown.page, ""
+
+    # After a click, bring the detail panel into view (at 1366×768 it is below the grids).
+    app.clientside_callback(
+        """
+        function(kernelClick, featureClick) {
+            const panel = document.getElementById('"""
+        + ids.DETAIL_PANEL
+        + """');
+            if (panel) { panel.scrollIntoView({block: 'nearest', behavior: 'smooth'}); }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output(ids.SCROLL_SINK, "data"),
+        Input(ids.KERNEL_GRID, "clickData"),
+        Input(ids.FEATURE_GRID, "clickData"),
+        prevent_initial_call=True,
+    )
+
+
+def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click) -> int | None:
+    if ctx.triggered_id == ids.KERNEL_GRID:
+        grid = KernelMode.RGB if view.kernel_view == KernelMode.RGB else "kernel"
+        channel = edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
+        if channel is None and view.kernel_view == KernelMode.NORMS:
+            point = edge.clicked_point(kernel_click)  # the plain overview: x is the channel
+            channel = None if point is None else explorer.norms_channel(view, *point)
+        return channel
+    if ctx.triggered_id == ids.FEATURE_GRID:
+        return edge.clicked_channel(feature_click, CLICK_CHANNEL["feature"])
+    return None

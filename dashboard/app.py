@@ -63,6 +63,9 @@ def compress(server: Flask) -> None:
         COMPRESS_LEVEL=6,
         COMPRESS_MIN_SIZE=1024,
         COMPRESS_MIMETYPES=COMPRESSED_TYPES,
+        # streamed files (our few KB of /assets) stay as they are: compressing a stream
+        # leaves its file open until garbage collection
+        COMPRESS_STREAMS=False,
     )
     Compress(server)
 

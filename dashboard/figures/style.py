@@ -12,7 +12,7 @@ HALO = "white"
 HIGHLIGHT = "#111"
 FEATURE_SEPARATOR = "white"
 KERNEL_SEPARATOR = "rgba(70, 70, 70, 0.55)"
-MODEBAR_PX = 32  # right margin that keeps the vertical modebar off a plot reaching the edge
+MODEBAR_PX = 32  # right margin of the detail figure, whose input image reaches its edge
 
 
 def _stops(colours: list[str]) -> list[list[object]]:

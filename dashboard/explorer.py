@@ -183,9 +183,8 @@ class Explorer:
     def norms_channel(self, view: View, x: float, y: float) -> int | None:
         """The output channel under a click at (x, y) of the norm overview."""
         model, layer = self._resolve(view)
-        shape = tuple(self.kernel_weights(model, layer).shape)
-        meta = {**asdict(figures.norm_geometry(shape)), "out_channels": shape[0]}
-        return figures.overview_channel(meta, x, y)
+        geometry = figures.norm_geometry(paging_shape(self._paging(model, layer)))
+        return figures.overview_channel(asdict(geometry), x, y)
 
     def channel_kernels(self, view: View) -> go.Figure:
         """The selected output channel's kernels, large, raw weights printed where they fit."""

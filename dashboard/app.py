@@ -21,6 +21,13 @@ from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.samples import ImageStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# plotly.js's official cartesian bundle (heatmap, image, scatter: all our figures draw):
+# 1.5 MB against the full bundle's 4.8 MB. Loaded before dcc, which then uses it instead
+# of fetching its own plotly.min.js. Served as a component suite: compressed, fingerprinted.
+PLOTLY_BUNDLE = {
+    "relative_package_path": "static/plotly-cartesian.min.js",
+    "namespace": "dashboard",
+}
 log = logging.getLogger(__name__)
 
 
@@ -100,8 +107,10 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         update_title=None,
         serve_locally=True,
     )
+    app.scripts.append_script(PLOTLY_BUNDLE)
     server = app.server
-    compress(server)
+    if config.compress:
+        compress(server)
     # Refuse oversized requests before Flask reads them.
     server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     server.add_url_rule("/healthz", "healthz", explorer.health)

@@ -34,6 +34,7 @@ class Config:
     user_model: str | None = None
     user_weights: str | None = None
     input_size: int | None = None
+    compress: bool = True  # brotli/gzip answers; off only to measure what it saves
 
     @property
     def max_upload_bytes(self) -> int:

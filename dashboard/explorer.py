@@ -326,7 +326,7 @@ def _shown_page(paging: figures.KernelPaging, page: int | None, channel: int) ->
 
 
 # The mosaic trace's keys a zoom replaces (feature_window returns the same ones).
-ZOOMED_KEYS = ("z", "customdata", "x0", "dx", "y0", "dy", "zmin", "zmax", "hovertemplate")
+ZOOMED_KEYS = ("z", "customdata", "meta", "x0", "dx", "y0", "dy", "zmin", "zmax", "hovertemplate")
 
 
 def _overview_cells(view: View) -> int:

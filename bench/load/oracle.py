@@ -21,7 +21,7 @@ from PIL import Image
 
 from bench.load.options import SAMPLES
 from dashboard.models import ModelRegistry
-from tests.wire import decode_typed
+from tests.wire import cell_data, decode_typed
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def feature_mismatch(figure: dict, expected: np.ndarray) -> str | None:
     meta = figure["layout"]["meta"]
     nrows, ncols, f = int(meta["nrows"]), int(meta["ncols"]), int(meta["factor"])
     th, tw = int(meta["tile_h"]), int(meta["tile_w"])
-    cd = decode_typed(figure["data"][0]["customdata"])
+    cd = cell_data(figure["data"][0])
     if cd.shape != (nrows * th, ncols * tw, 4) or int(meta["channels"]) != expected.shape[0]:
         return f"shape {cd.shape} / {meta} for maps {expected.shape}"
     tiles = cd.reshape(nrows, th, ncols, tw, 4).transpose(0, 2, 1, 3, 4).reshape(-1, th, tw, 4)

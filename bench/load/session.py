@@ -13,7 +13,7 @@ from bench.load.oracle import ImageRef
 from bench.load.tab import GENERIC_ERROR, Stop
 from bench.load.uploads import bad_images, bad_weights, custom_weights, generated_image
 from bench.load.views import CheckedTab
-from tests.wire import data_url, decode_typed, encoded
+from tests.wire import cell_data, data_url, encoded
 
 
 class Session(CheckedTab):
@@ -82,9 +82,9 @@ class Session(CheckedTab):
             return self.switch_layer()
         self._click("kernel-grid", self.kernel_cd, 2)  # kernels, not the gaps between bands
 
-    def _click(self, grid: str, spec: object, channel_at: int) -> None:
+    def _click(self, grid: str, trace: dict, channel_at: int) -> None:
         """Click a random cell whose customdata[channel_at] is a channel (not -1)."""
-        cd = decode_typed(spec)
+        cd = cell_data(trace)  # as the browser holds it
         rows, cols = np.nonzero(cd[..., channel_at] >= 0)
         pick = self.pick.randrange(len(rows))
         row, col = int(rows[pick]), int(cols[pick])

@@ -59,8 +59,8 @@ class LoadTab(Tab):
         self.rng = np.random.default_rng([options.seed, index])
         self.pick = random.Random(options.seed * 1000 + index)
         self.images: dict[str, ImageRef] = {}  # this tab's uploads, by their image key
-        self.feature_cd: object = None  # the last full feature grid's customdata spec
-        self.kernel_cd: object = None
+        self.feature_cd: dict | None = None  # the last full feature grid's heatmap trace
+        self.kernel_cd: dict | None = None  # the kernel grid's, when it has customdata
         self.uploads = 0
 
     def v(self, name: str) -> object:

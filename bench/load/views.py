@@ -28,7 +28,8 @@ class CheckedTab(LoadTab):
         kernels = self.call("on_kernels", changed)
         if kernels and isinstance(kernels.get("kernel-grid.figure"), dict):
             figure = kernels["kernel-grid.figure"]  # a message figure has no data to click
-            self.kernel_cd = figure["data"][0].get("customdata") if figure.get("data") else None
+            trace = figure["data"][0] if figure.get("data") else {}
+            self.kernel_cd = trace if "customdata" in trace else None
             if figure.get("data") and self.v("model-select.value") in SMALL_MODELS:
                 self.check_kernels(figure)
         self.features(changed)
@@ -44,7 +45,7 @@ class CheckedTab(LoadTab):
         if not isinstance(figure, dict):
             return  # no_update
         ok = bool(figure.get("data")) and not out.get("status.children")
-        self.feature_cd = figure["data"][0].get("customdata") if ok else None
+        self.feature_cd = figure["data"][0] if ok else None
         if ok and self.v("model-select.value") in SMALL_MODELS:
             self.check_features(figure)
 

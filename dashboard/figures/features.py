@@ -14,6 +14,7 @@ from dataclasses import asdict
 import numpy as np
 import plotly.graph_objects as go
 
+from dashboard.figures.cells import cell_spec
 from dashboard.figures.mosaic import (
     block_mean,
     checked_array,
@@ -37,8 +38,6 @@ from dashboard.figures.tiles import (
 from dashboard.modes import ScaleMode
 
 logger = logging.getLogger(__name__)
-
-PADDING = (0.0, -1.0, -1.0, -1.0)  # customdata of empty slots: channel -1
 
 
 def colour_scale(shape: tuple[int, ...], scale: ScaleMode) -> ScaleMode:
@@ -124,9 +123,11 @@ def feature_grid(
 
     Returns:
         Figure with data[0] = the mosaic heatmap (z uint8 colour, customdata float32
-        (rows, cols, 4) = [raw value, channel, row, col] in original map coordinates;
-        empty slots have channel -1; x0 = y0 = 0, dx = dy = 1 set explicitly, so this
-        trace restores the overview after a zoom.feature_window replaced it), then a
+        (rows, cols) raw values (block means; 0 in empty slots) and meta.cells, from which
+        the browser derives [raw value, channel, row, col] in original map coordinates
+        (figures/cells.py; empty slots get channel -1); x0 = y0 = 0, dx = dy = 1 set
+        explicitly, so this trace restores the overview after a zoom.feature_window
+        replaced it), then a
         cover for the empty slots (only when the last row is short) and the separators;
         layout.meta = {"grid": "feature", **asdict(geometry)}.
 
@@ -146,18 +147,17 @@ def feature_grid(
     colour = colour_index(blocks, lo, factor)
 
     c, th, tw = blocks.shape
-    cells = np.empty((c, th, tw, 4), dtype=np.float32)
-    cells[..., 0] = blocks
-    cells[..., 1] = np.arange(c, dtype=np.float32)[:, None, None]
-    cells[..., 2] = (np.arange(th, dtype=np.float32) * f)[None, :, None]
-    cells[..., 3] = (np.arange(tw, dtype=np.float32) * f)[None, None, :]
     z = tile_mosaic(colour, geometry.nrows, geometry.ncols)
-    customdata = tile_mosaic(cells, geometry.nrows, geometry.ncols, fill=PADDING)
+    values = tile_mosaic(blocks.astype(np.float32, copy=False), geometry.nrows, geometry.ncols)
+    cells = cell_spec(
+        origin=(0, 0), pitch=(th, tw), size=(th, tw), step=f, ncols=geometry.ncols, channels=c
+    )
 
     _, h, w = arr.shape
     heatmap = go.Heatmap(
         z=z,
-        customdata=customdata,
+        customdata=values,
+        meta={"cells": cells},
         zmin=0,
         zmax=255,
         x0=0,

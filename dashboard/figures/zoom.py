@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
+from dashboard.figures.cells import cell_spec
 from dashboard.figures.features import (
-    PADDING,
     cell_hovertemplate,
     colour_index,
     colour_limits,
@@ -88,8 +88,9 @@ def feature_window(
     Returns:
         None when geometry.factor == 1 (the overview is full resolution), when the window
         would hold more than `max_cells` cells, or when it lies wholly off the mosaic.
-        Else {z: uint8 colour, customdata: float32 (rows, cols, 4) = [raw value, channel,
-        row, col] (padding past a map's edge and empty slots: channel -1), x0, dx, y0, dy
+        Else {z: uint8 colour, customdata: float32 (rows, cols) raw values and meta.cells
+        (the browser derives [raw value, channel, row, col] from them, figures/cells.py;
+        padding past a map's edge and empty slots: value 0, channel -1), x0, dx, y0, dy
         (dx = dy = 1/f), zmin, zmax, hovertemplate} to update data[0] with (keep its
         colorscale); feature_grid's own data[0] restores the overview.
 
@@ -126,12 +127,18 @@ def feature_window(
     values = raw[ch, r, k]
 
     z = np.where(real, colour_index(values, lo[ch, 0, 0], factor[ch, 0, 0]), 0).astype(np.uint8)
-    customdata = np.empty((rows, cols, 4), dtype=np.float32)
-    customdata[...] = PADDING
-    customdata[real] = np.stack([values, ch, r, k], axis=-1)[real]
+    cells = cell_spec(
+        origin=(y_start, x_start),
+        pitch=(pitch_h, pitch_w),
+        size=(h, w),
+        step=1,
+        ncols=g.ncols,
+        channels=c,
+    )
     return {
         "z": z,
-        "customdata": customdata,
+        "customdata": np.where(real, values, 0.0).astype(np.float32),
+        "meta": {"cells": cells},
         "x0": (x_start + 0.5) / f - 0.5,
         "dx": 1 / f,
         "y0": (y_start + 0.5) / f - 0.5,

@@ -17,7 +17,7 @@ from safetensors.torch import save as save_safetensors
 from dashboard.app import create_app
 from dashboard.config import Config
 from tests.callbacks.dash_http import DashHTTP
-from tests.unit.figure_helpers import decode
+from tests.wire import cell_data
 
 MODEL, LAYER, IMAGE, CHANNEL = (
     "model-select.value",
@@ -50,7 +50,7 @@ def data_url(payload: bytes, mime: str = "application/octet-stream") -> str:
 
 
 def customdata(figure: dict) -> np.ndarray:
-    return decode(figure["data"][0]["customdata"])
+    return cell_data(figure["data"][0])
 
 
 def test_cb01_model_lists_layers_and_notice(http: DashHTTP) -> None:

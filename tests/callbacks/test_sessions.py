@@ -27,6 +27,7 @@ from dashboard.models import LoadedModel
 from dashboard.samples import SAMPLES_DIR
 from tests.callbacks.dash_http import DashHTTP
 from tests.unit.figure_helpers import decode
+from tests.wire import cell_data
 
 MODEL, LAYER, IMAGE, CHANNEL, WEIGHTS = (
     "model-select.value",
@@ -109,7 +110,7 @@ def check_feature_grid(figure: dict, want: np.ndarray) -> None:
     meta = figure["layout"]["meta"]
     assert meta["factor"] == 1 and meta["channels"] == want.shape[0]
     nrows, ncols, th, tw = meta["nrows"], meta["ncols"], meta["tile_h"], meta["tile_w"]
-    cells = decode(figure["data"][0]["customdata"]).reshape(nrows, th, ncols, tw, 4)
+    cells = cell_data(figure["data"][0]).reshape(nrows, th, ncols, tw, 4)
     tiles = cells.transpose(0, 2, 1, 3, 4).reshape(-1, th, tw, 4)[: want.shape[0]]
     np.testing.assert_allclose(tiles[..., 0], want, rtol=1e-5, atol=1e-5)
     assert np.array_equal(tiles[:, 0, 0, 1], np.arange(want.shape[0]))

@@ -11,7 +11,7 @@ from PIL import Image
 from dashboard.app import create_app
 from dashboard.config import Config
 from dashboard.samples import list_samples
-from tests.wire import DashClient, Tab, decode_typed
+from tests.wire import DashClient, Tab, cell_data, decode_typed
 
 SIZE = {"feature": [620, 420], "kernel": [620, 420]}
 
@@ -61,7 +61,7 @@ def test_zm01_zooming_into_a_map_shows_its_real_pixels(client: DashClient, model
     assert tab.values["feature-zoom.data"] is True
     assert trace["dx"] == pytest.approx(1 / meta["factor"])
     assert "mean of" not in trace["hovertemplate"]
-    cells = decode_typed(trace["customdata"]).reshape(-1, 4)
+    cells = cell_data(trace).reshape(-1, 4)
     want = vgg_first_layer(models)
     cells = cells[cells[:, 1] == 9]
     assert len(cells) >= 7 * meta["factor"] * 5 * meta["factor"] * 0.9

@@ -19,7 +19,7 @@ from dashboard.figures.mosaic import wrap_mosaic
 from dashboard.figures.paging import KernelPaging, kernel_layout, page_range
 from dashboard.figures.tiles import FeatureGeometry
 from dashboard.figures.wrapping import KernelLayout, wrap_layout
-from tests.wire import decode_typed
+from tests.wire import cell_data, decode_typed
 
 decode = decode_typed
 
@@ -36,7 +36,7 @@ def wire(fig: go.Figure) -> dict:
 def trace_arrays(fig: go.Figure, index: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
     """(trace, z, customdata) of trace `index` as the browser receives them."""
     trace = wire(fig)["data"][index]
-    return trace, decode(trace["z"]), decode(trace["customdata"])
+    return trace, decode(trace["z"]), cell_data(trace)
 
 
 def walked_edges(xs: np.ndarray, ys: np.ndarray) -> set[tuple]:

@@ -26,6 +26,7 @@ from dashboard.figures.tiles import (
 )
 from dashboard.figures.zoom import MIN_OVERVIEW_CELLS, feature_window, overview_cells
 from tests.unit.figure_helpers import feature_geometry_from_meta, trace_arrays
+from tests.wire import cell_data
 
 RNG = np.random.default_rng(20240909)
 MAX_JSON_BYTES = 2_000_000
@@ -133,7 +134,7 @@ def test_zom04_window_edges_include_exactly_the_pixels_that_overlap(small) -> No
     # pixel k spans [k/3 - 0.5, (k+1)/3 - 0.5]: x in [2.5, 4.5] is pixels 9..14 exactly
     # (8 and 15 only touch it); y in (1.9, 5.2) is pixels 7..17.
     window = feature_window(maps, g, (2.5, 4.5), (5.2, 1.9))
-    cd = window["customdata"]
+    cd = cell_data(window)
     assert cd.shape == (11, 6, 4)
     assert window["x0"] == pytest.approx(9.5 / 3 - 0.5)
     assert window["y0"] == pytest.approx(7.5 / 3 - 0.5)
@@ -151,7 +152,7 @@ def test_zom05_every_pixel_sits_inside_the_overview_cell_that_averaged_it(small)
     _, _, overview = trace_arrays(fig)
     f = g.factor
     window = feature_window(maps, g, (-0.5, 8.5), (-0.5, 7.5))
-    cd = window["customdata"]
+    cd = cell_data(window)
     for i, j in np.ndindex(cd.shape[:2]):
         channel, row, col = (int(v) for v in cd[i, j, 1:])
         if channel < 0:
@@ -178,7 +179,7 @@ def test_zom06_non_square_maps_across_tiles_and_separators() -> None:
     # overview x 3.2..11.7 crosses tile columns 0|1|2, y 1.6..4.1 tile rows 0|1
     window = feature_window(maps, g, (3.2, 11.7), (4.1, 1.6))
     x_start, y_start = math.floor(7 * 3.7), math.floor(7 * 2.1)  # 25, 14
-    cd = window["customdata"]
+    cd = cell_data(window)
     assert cd.shape == (math.ceil(7 * 4.6) - y_start, math.ceil(7 * 12.2) - x_start, 4)
     assert_window_matches_oracle(maps, g, cd, y_start, x_start)
     # tile width 35 px: x 25..32 real cols of channel 0, 33/34 padding, 35 = channel 1 col 0
@@ -199,12 +200,12 @@ def test_zom07_ranges_off_the_mosaic_are_clamped(small) -> None:
     whole = feature_window(maps, g, (-0.5, 8.5), (-0.5, 7.5))
     clamped = feature_window(maps, g, (-100.0, 1e6), (1e6, -100.0))
     assert clamped["x0"] == whole["x0"] and clamped["y0"] == whole["y0"]
-    np.testing.assert_array_equal(clamped["customdata"], whole["customdata"])
+    np.testing.assert_array_equal(cell_data(clamped), cell_data(whole))
     np.testing.assert_array_equal(clamped["z"], whole["z"])
     right = feature_window(maps, g, (7.6, 20.0), (-3.0, 0.1))  # bottom-right clipped away
-    assert right["customdata"].shape == (2, 3, 4)  # y pixels 0..1, x pixels 24..26
-    assert right["customdata"][0, 0].tolist() == [maps[2, 0, 6], 2, 0, 6]
-    assert right["customdata"][1, 1, 1] == -1
+    assert cell_data(right).shape == (2, 3, 4)  # y pixels 0..1, x pixels 24..26
+    assert cell_data(right)[0, 0].tolist() == [maps[2, 0, 6], 2, 0, 6]
+    assert cell_data(right)[1, 1, 1] == -1
     assert feature_window(maps, g, (9.0, 20.0), (0.0, 3.0)) is None  # wholly off
     assert feature_window(maps, g, (0.0, 3.0), (-9.0, -0.6)) is None
 
@@ -235,7 +236,7 @@ def test_zom09_window_colours_use_the_overviews_full_resolution_min_max(scale: s
     g = feature_geometry_from_meta(fig.layout.meta)
     _, overview_z, overview_cd = trace_arrays(fig)
     window = feature_window(maps, g, (-0.5, 8.5), (-0.5, 7.5), scale=scale)
-    z, cd = window["z"], window["customdata"]
+    z, cd = window["z"], cell_data(window)
     axes = (1, 2) if scale == "tile" else None
     lo = maps.astype(np.float64).min(axis=axes, keepdims=True)
     hi = maps.astype(np.float64).max(axis=axes, keepdims=True)
@@ -290,7 +291,7 @@ def test_zom11_nonfinite_values_show_as_zero_with_the_layer_note(small) -> None:
     bad = maps.astype(np.float64)
     bad[0, 0, 1], bad[4, 9, 6] = np.nan, np.inf
     window = feature_window(bad, g, (-0.5, 8.5), (-0.5, 7.5))
-    cd = window["customdata"]
+    cd = cell_data(window)
     assert np.isfinite(cd).all()
     assert cd[0, 1].tolist() == [0.0, 0, 0, 1] and cd[21, 15].tolist() == [0.0, 4, 9, 6]
     assert "NaN/Inf" in window["hovertemplate"]
@@ -308,7 +309,7 @@ def test_zom12_vgg16_features0_window_is_exact_and_under_2mb() -> None:
     seconds = time.perf_counter() - start
     assert window is not None and window["z"].size == 273 * 273 <= MAX_WINDOW_CELLS
     assert feature_window(maps, g, (49.5, 89.5), (58.5, 19.5)) is None  # 273×280 > budget
-    cd = window["customdata"]
+    cd = cell_data(window)
     y_start, x_start = 20 * 7, 50 * 7  # tile (0, 1) row 140, tile col 1 starts at x 224
     assert cd[0, 0].tolist() == [maps[1, 140, 126], 1, 140, 126]
     assert cd[0, -1].tolist() == [maps[2, 140, 174], 2, 140, 174]  # x 622 = 448 + 174

@@ -18,6 +18,7 @@ __all__ = [
     "ENDPOINT",
     "apply_outputs",
     "apply_patch",
+    "cell_data",
     "data_url",
     "decode_typed",
     "is_patch",
@@ -195,3 +196,29 @@ def decode_typed(spec: object) -> np.ndarray:
     flat = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype("<" + spec["dtype"]))
     shape = spec.get("shape")
     return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
+
+
+def cell_data(trace: dict) -> np.ndarray:
+    """A heatmap trace's customdata as plotly holds it in the browser.
+
+    A trace with ``meta.cells`` (dashboard/figures/cells.py) carries only its cells' raw
+    values; assets/cells.js derives [value, channel, row, col] from their positions before
+    plotly draws. This is that derivation, so tests read what the hover and click read.
+    """
+    values = decode_typed(trace["customdata"])
+    cells = (trace.get("meta") or {}).get("cells")
+    if not cells:
+        return values
+    rows, cols = values.shape
+    big_y = cells["origin"][0] + np.arange(rows)[:, None]
+    big_x = cells["origin"][1] + np.arange(cols)[None, :]
+    tile_row, y = np.divmod(big_y, cells["pitch"][0])
+    tile_col, x = np.divmod(big_x, cells["pitch"][1])
+    channel = tile_row * cells["ncols"] + tile_col
+    real = (channel < cells["channels"]) & (y < cells["size"][0]) & (x < cells["size"][1])
+    out = np.empty((rows, cols, 4), dtype=values.dtype)
+    out[..., 0] = values
+    out[..., 1] = np.where(real, channel, -1)
+    out[..., 2] = np.where(real, y * cells["step"], -1)
+    out[..., 3] = np.where(real, x * cells["step"], -1)
+    return out

@@ -23,7 +23,15 @@ from dashboard.errors import ModelError
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
 from dashboard.modes import KernelMode
 from dashboard.samples import RANDOM_KEY, ImageStore, sample_label
-from dashboard.views import ANONYMOUS, FeatureView, KernelView, Selection, View, describe
+from dashboard.views import (
+    ANONYMOUS,
+    DetailView,
+    FeatureView,
+    KernelView,
+    Selection,
+    View,
+    describe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,15 +245,16 @@ class Explorer:
         trace = figures.feature_grid(maps, scale=view.scale, max_cells=cells).data[0]
         return {key: trace[key] for key in ZOOMED_KEYS}
 
-    def detail(self, view: View) -> go.Figure:
+    def detail(self, view: View) -> DetailView:
         """The selected channel's map at full resolution, beside the input the model saw."""
         model, layer, maps, view = self._maps(view)
-        return figures.feature_detail(
+        figure = figures.feature_detail(
             maps[view.channel],
             channel=view.channel,
             layer=layer.name,
             image=self.display_image(model, view.image),
         )
+        return DetailView(figure, f"{model.key}|{view.image}")
 
     def _paging(self, model: LoadedModel, layer: ConvLayer) -> figures.KernelPaging:
         conv = model.module.get_submodule(layer.name)

@@ -223,6 +223,7 @@ def build_layout(
             dcc.Store(id=ids.SCROLL_SINK, data=None),
             dcc.Store(id=ids.GRID_SIZE, data=None),  # the grids' pixel size, measured on load
             dcc.Store(id=ids.FEATURE_ZOOM, data=False),  # real pixels shown after a zoom
+            dcc.Store(id=ids.DETAIL_INPUT, data=None),  # which input image the detail draws
             # read by assets/upload_limit.js to explain files the browser refuses
             html.Div(
                 id=ids.UPLOAD_LIMITS,

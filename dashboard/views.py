@@ -60,6 +60,12 @@ class Selection:
 
 
 @dataclass
+class DetailView:
+    figure: go.Figure
+    input_key: str  # the input image drawn beside the map: the same for every layer
+
+
+@dataclass
 class FeatureView:
     figure: go.Figure
     channel: int

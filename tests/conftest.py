@@ -7,10 +7,14 @@ import os
 import shutil
 import tempfile
 
+import hypothesis  # noqa: F401
 import pytest
 import torch
 
 torch.set_num_threads(2)
+# hypothesis is imported above, at a shallow stack: its pytest plugin otherwise imports it
+# in the terminal summary, where a browser-only run hit CPython 3.11.7's "AST constructor
+# recursion depth mismatch" (gh-106905, fixed in 3.11.8) while pytest rewrote it.
 # Tests never touch the network nor the developer's own hub cache.
 os.environ["CONVSCOPE_ALLOW_DOWNLOAD"] = "0"
 os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="convscope-torch-home-")

@@ -106,7 +106,8 @@ class Session(CheckedTab):
             self.recorder.error("wrong_channel", "on_select(click)", f"{got} != {channel}")
             return
         self.recorder.note("checks", "clicks")
-        self.detail(["channel-store.data"])
+        if "feature-detail.figure" in out:  # on_select redraws the detail in its answer
+            self.check_detail_shown()
 
     def page_kernels(self) -> None:
         if self.v("kernel-pager.hidden") is True:  # one page only: no buttons to press

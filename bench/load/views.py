@@ -33,7 +33,7 @@ class CheckedTab(LoadTab):
             if figure.get("data") and self.v("model-select.value") in SMALL_MODELS:
                 self.check_kernels(figure)
         self.features(changed)
-        self.detail([*changed, "channel-store.data"])
+        self.detail(changed)
 
     def features(self, changed: list[str]) -> None:
         """on_features; remembers the grid for clicks and checks it for the small models."""
@@ -51,7 +51,12 @@ class CheckedTab(LoadTab):
 
     def detail(self, changed: list[str]) -> None:
         out = self.call("on_detail", changed)
-        figure = (out or {}).get("feature-detail.figure")
+        if out and "feature-detail.figure" in out:
+            self.check_detail_shown()
+
+    def check_detail_shown(self) -> None:
+        """The page's detail (after any Patch of its map) shows its channel, exactly."""
+        figure = self.v("feature-detail.figure")
         if not isinstance(figure, dict) or not figure.get("data"):
             return
         if self.feature_cd is None:

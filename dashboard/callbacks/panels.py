@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import edge, figures, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import detail_output, guarded, view_of
 from dashboard.explorer import Explorer
 from dashboard.layout import kernel_view_options
 from dashboard.modes import KernelMode
@@ -56,16 +56,19 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         options = kernel_view_options(shown.rgb_available)
         return shown.figure, options, value, not shown.show_pager, shown.page
 
+    # The channel is a State in this and on_detail: a new layer or image redraws them in the
+    # same round trip as the grids (the channel falls back to 0 where on_features' does),
+    # and a click redraws them in on_select's answer.
     @app.callback(
         Output(ids.CHANNEL_KERNELS, "figure"),
-        Input(ids.CHANNEL_STORE, "data"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
     @guarded(figures.message_figure)
-    def on_channel_kernels(channel, model, layer, weights, session):
+    def on_channel_kernels(model, layer, weights, channel, session):
         if layer is None:
             return no_update
         view = view_of(explorer, model, layer, None, channel, weights, session)
@@ -98,15 +101,18 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
 
     @app.callback(
         Output(ids.FEATURE_DETAIL, "figure"),
-        Input(ids.CHANNEL_STORE, "data"),
+        Output(ids.DETAIL_INPUT, "data"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
         Input(ids.IMAGE_STORE, "data"),
         Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.DETAIL_INPUT, "data"),
     )
-    @guarded(figures.message_figure)
-    def on_detail(channel, model, layer, image, weights, session):
+    @guarded(lambda text: (figures.message_figure(text), None))
+    def on_detail(model, layer, image, weights, channel, session, drawn):
         if layer is None:
-            return no_update
-        return explorer.detail(view_of(explorer, model, layer, image, channel, weights, session))
+            return no_update, no_update
+        view = view_of(explorer, model, layer, image, channel, weights, session)
+        return detail_output(explorer.detail(view), drawn)

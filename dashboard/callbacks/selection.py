@@ -7,7 +7,13 @@ from dataclasses import replace
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import edge, ids
-from dashboard.callbacks.common import CLICK_CHANNEL, guarded, shapes_patch, view_of
+from dashboard.callbacks.common import (
+    CLICK_CHANNEL,
+    detail_output,
+    guarded,
+    shapes_patch,
+    view_of,
+)
 from dashboard.explorer import Explorer
 from dashboard.modes import KernelMode
 from dashboard.views import View
@@ -22,6 +28,9 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         Output(ids.FEATURE_GRID, "figure", allow_duplicate=True),
         Output(ids.KERNEL_PAGE, "data", allow_duplicate=True),
         Output(ids.STATUS, "children", allow_duplicate=True),
+        Output(ids.FEATURE_DETAIL, "figure", allow_duplicate=True),
+        Output(ids.DETAIL_INPUT, "data", allow_duplicate=True),
+        Output(ids.CHANNEL_KERNELS, "figure", allow_duplicate=True),
         Input(ids.KERNEL_GRID, "clickData"),
         Input(ids.FEATURE_GRID, "clickData"),
         State(ids.MODEL_SELECT, "value"),
@@ -33,21 +42,29 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         State(ids.SESSION_STORE, "data"),
         State(ids.KERNEL_PAGE, "data"),
         State(ids.GRID_SIZE, "data"),
+        State(ids.DETAIL_INPUT, "data"),
         prevent_initial_call=True,
     )
-    @guarded(lambda text: (no_update, no_update, no_update, no_update, text))
-    def on_select(kernel_click, feature_click, model, layer, image, old, mode, w, s, page, size):
+    @guarded(lambda text: (*(no_update,) * 4, text, *(no_update,) * 3))
+    def on_select(
+        kernel_click, feature_click, model, layer, image, old, mode, w, s, page, size, drawn
+    ):
+        """The clicked channel: both grids' outlines, its detail and its kernels, at once."""
         mode = edge.kernel_mode(mode)
         view = view_of(explorer, model, layer, image, old, w, s, size, kernel_view=mode)
         view = replace(view, page=edge.optional_channel(page, "kernel page"))
         channel = _chosen_channel(explorer, view, kernel_click, feature_click)
         if channel is None:
-            return (no_update,) * 5
+            return (no_update,) * 8
         chosen = explorer.select(view, channel)
         kernel = chosen.kernel_figure
         if kernel is None:
             kernel = shapes_patch(chosen.kernel_shapes)
-        return chosen.channel, kernel, shapes_patch(chosen.feature_shapes), chosen.page, ""
+        view = replace(view, channel=chosen.channel)
+        detail, drawn = detail_output(explorer.detail(view), drawn)
+        kernels = explorer.channel_kernels(view)
+        feature = shapes_patch(chosen.feature_shapes)
+        return chosen.channel, kernel, feature, chosen.page, "", detail, drawn, kernels
 
     @app.callback(
         Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, Patch, State, no_update
 
 from dashboard import edge, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import guarded, typed_arrays, view_of
 from dashboard.explorer import Explorer
 from dashboard.modes import KernelMode
 
@@ -46,7 +46,7 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
         if shown is None:
             return no_update
         patch = Patch()
-        patch["data"][0] = shown
+        patch["data"][0] = typed_arrays(shown)
         return patch
 
     @app.callback(
@@ -80,7 +80,7 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
             return no_update, no_update
         full = "hovertemplate" in shown and "mean of" not in str(shown["hovertemplate"])
         patch = Patch()
-        for key, value in shown.items():
+        for key, value in typed_arrays(shown).items():
             patch["data"][0][key] = value
         return patch, full
 

@@ -34,9 +34,12 @@ from dashboard.figures.zoom import finite_range
 AXES = "out_channels, in_channels, kh, kw"
 DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX = 620, 420  # the kernel panel
 # One float32 z per cell, no customdata: 5.8-7.9 B of JSON a cell (base64 plus plotly's
-# "\u002f" escapes; norms in [0.5, 2) are the worst), so <= ~1.55 MB. 512×512 kernels
-# (VGG16 features.28) pool 2 inputs a cell, 2048×512 (ResNet-50 layer4.2.conv3) 8.
-MAX_NORM_CELLS = 196_608
+# "\u002f" escapes; norms in [0.5, 2) are the worst), so <= ~520 KB, ~260 KB brotli: a
+# layer switch stays under 600 KB on the wire. The kernel panel's plot is ~480×340 px at
+# 1366×768, so a cell is still about one screen pixel wide; zooming in shows every weight.
+# 512×512 kernels (VGG16 features.28) pool 4 inputs a cell, 2048×512 (ResNet-50
+# layer4.2.conv3) 16.
+MAX_NORM_CELLS = 65_536
 # A zoom window cell is z + 5 float32 customdata: ~35 B, so <= ~1.7 MB.
 MAX_NORM_WINDOW_CELLS = 49_152
 # channel_kernels shows at most this many weights per page (64 inputs of 3×3, 576 of 1×1)

@@ -97,20 +97,46 @@ def test_cb03_kernel_grid_holds_raw_weights(http: DashHTTP) -> None:
     assert len(cells) == weight.size
 
 
+def click_kernel(channel: int) -> dict:
+    # as Dash 4 delivers it: customdata as an object with string keys
+    customdata = {"0": 0.1, "1": 0, "2": channel, "3": 1, "4": 1}
+    return {"points": [{"curveNumber": 0, "customdata": customdata, "x": 21, "y": 1}]}
+
+
+def patched_locations(patch: dict) -> list[list]:
+    assert patch["__dash_patch_update"]
+    return [op["location"] for op in patch["operations"]]
+
+
 def test_cb04_click_selects_channel_and_patches_outlines(http: DashHTTP) -> None:
     state = view("tinyvgg", "block1.0", "sample:chelsea.png", channel=0)
-    # as Dash 4 delivers it: customdata as an object with string keys
-    customdata = {"0": 0.1, "1": 0, "2": 5, "3": 1, "4": 1}
-    click = {"points": [{"curveNumber": 0, "customdata": customdata, "x": 21, "y": 1}]}
-    out = http.call(
-        "channel-store.data", {**state, "kernel-grid.clickData": click}, ["kernel-grid.clickData"]
-    )
+    clicked = ["kernel-grid.clickData"]
+    out = http.call("channel-store.data", {**state, clicked[0]: click_kernel(5)}, clicked)
     assert out["channel-store.data"] == 5
-    # only the outlines travel: a Patch, not the whole figure
-    assert http.last_bytes < 5_000
-    assert out["feature-grid.figure"]["__dash_patch_update"]
-    detail = http.call("feature-detail.figure", {**state, CHANNEL: 5}, [CHANNEL])
-    assert "channel 5" in detail["feature-detail.figure"]["layout"]["title"]["text"]
+    # the grids get their outlines only; the detail and the channel's kernels come along
+    assert patched_locations(out["feature-grid.figure"]) == [["layout", "shapes"]]
+    assert patched_locations(out["kernel-grid.figure"]) == [["layout", "shapes"]]
+    detail = out["feature-detail.figure"]
+    assert "channel 5" in detail["layout"]["title"]["text"]
+    assert [t["name"] for t in detail["data"]] == ["feature map", "input"]
+    assert "out 5" in out["channel-kernels.figure"]["layout"]["title"]["text"]
+
+    # the page draws that input now: the next click sends the map alone
+    drawn = {**state, "detail-input.data": out["detail-input.data"]}
+    out = http.call("channel-store.data", {**drawn, clicked[0]: click_kernel(3)}, clicked)
+    where = patched_locations(out["feature-detail.figure"])
+    assert ["data", 0] in where and ["layout", "title"] in where
+    assert not [w for w in where if (w[0] == "data" and w[1] != 0) or "xaxis2" in w]
+    map_trace = next(
+        op for op in out["feature-detail.figure"]["operations"] if op["location"] == ["data", 0]
+    )
+    assert "channel 3" in next(
+        op["params"]["value"]["text"]
+        for op in out["feature-detail.figure"]["operations"]
+        if op["location"] == ["layout", "title"]
+    )
+    assert map_trace["params"]["value"]["name"] == "feature map"
+    assert http.last_bytes < 40_000  # a 64×64 float32 map; the 256×256 photo stays put
 
 
 def test_cb05_channel_beyond_new_layer_resets(http: DashHTTP) -> None:

@@ -38,11 +38,11 @@ class ExplorerTab(Tab):
         return [first, *self.switch_layer(str(self.values["layer-select.value"]))]
 
     def switch_layer(self, layer: str) -> list[Reply]:
-        """on_kernels and on_features (both on the new layer), then on_detail."""
+        """on_kernels, on_features and on_detail: all on the new layer, in one round trip."""
         changed = self.set({"layer-select.value": layer})
         kernels = self.fire("kernel-grid.figure", changed)
         features = self.fire("feature-grid.figure", changed)
-        detail = self.fire("feature-detail.figure", [*changed, "channel-store.data"])
+        detail = self.fire("feature-detail.figure", changed)
         return [kernels, features, detail]
 
     def upload(self, image: Image.Image, filename: str) -> Reply:
@@ -59,8 +59,8 @@ class ExplorerTab(Tab):
         return reply
 
     def new_image(self) -> list[Reply]:
-        """The callbacks that fire after the image changed: on_features, then on_detail."""
+        """The callbacks that fire after the image changed: on_features and on_detail."""
         changed = ["image-store.data"]
         features = self.fire("feature-grid.figure", changed)
-        detail = self.fire("feature-detail.figure", [*changed, "channel-store.data"])
+        detail = self.fire("feature-detail.figure", changed)
         return [features, detail]

@@ -4,8 +4,9 @@ Per conv layer of VGG16 (random weights, 224x224, 2 torch threads): the source s
 matplotlib grid, a naive one-subplot-per-channel plotly figure, ConvScope's own figures
 and the real Dash callbacks (layer switch; first view after a new image vs the bare
 forward pass; response sizes); headless Chromium for the largest layers; resident memory
-after many images in a fresh process. Prints a table and PASS/FAIL per target, and writes
-everything as JSON.
+after many images in a fresh process; the page over emulated 10 and 50 Mbit/s links, with
+and without compression (``bench.network``). Prints a table and PASS/FAIL per target, and
+writes everything as JSON.
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "computed while the cache is full (52 MiB for VGG16), the forward pass's "
         "intermediates and the figures being built, and the freed heap glibc keeps",
     )
+    parser.add_argument(
+        "--network",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Chromium over emulated 10 and 50 Mbit/s links (python -m bench.network alone)",
+    )
+    parser.add_argument("--network-layers", help="VGG16 layers switched to (default: all 13)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     args = parser.parse_args(argv)
@@ -72,6 +80,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.baseline_repeats = args.baseline_repeats or (1 if quick else 3)
     args.browser_repeats = args.browser_repeats or (2 if quick else 3)
     args.memory_images = args.memory_images or (12 if quick else 50)
+    if args.network:  # unknown layers stop the run here, not after the rest of it
+        from bench.network import plan_for
+
+        args.network_layers = ",".join(plan_for(args.network_layers, quick).layers)
     return args
 
 
@@ -122,6 +134,8 @@ def run(args: argparse.Namespace) -> dict:
         results["memory"] = run_memory(
             MODEL, args.memory_images, args.cache_mb, args.margin_mb, args.seed + 1
         )
+    if args.network:
+        results["network"] = _network(args)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["machine"]["loadavg_at_end"] = list(os.getloadavg())
     results["verdicts"] = [v.__dict__ for v in targets.verdicts(results)]
@@ -144,6 +158,21 @@ def _browser(args: argparse.Namespace, config, layers: list[str], all_layers: li
         log.exception("browser run failed")
         return {"error": f"{type(exc).__name__}: {exc}", "layers": {}}
     return {**result, "repeats": args.browser_repeats}
+
+
+def _network(args: argparse.Namespace) -> dict:
+    """The NETWORK section (``bench.network``); --quick: compressed only, the slow link."""
+    from bench.network import plan_for, run_network
+    from bench.network_report import network_table
+
+    plan = plan_for(args.network_layers, args.quick, "compressed" if args.quick else None)
+    try:
+        network = run_network(plan)
+    except Exception as exc:  # a missing browser must not lose the rest of the run
+        log.exception("network run failed")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    network["table"] = network_table(network)
+    return network
 
 
 def _chosen(raw: str | None, default: list[str] | tuple[str, ...], known: list[str]) -> list[str]:
@@ -171,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     print(results["table"])
     print("\nCPU ms of each step of a layer switch (d image = decode + preprocess the input):")
     print(results["steps_table"])
+    if "table" in results.get("network", {}):
+        print()
+        print(results["network"]["table"])
     print()
     for verdict in results["verdicts"]:
         print(Verdict(**verdict).line())

@@ -10,6 +10,12 @@ MAX_RESPONSE_BYTES = 2_000_000
 BROWSER_MS = 1000.0
 SPEEDUP = 20.0
 WIDE_LAYER_MAPS = 512
+# issue 10, on the slow link (10 Mbit/s, 40 ms), as deployed (compressed)
+NET_LINK = "10mbit_40ms"
+NET_FIRST_LOAD_MS = 3000.0
+NET_SWITCH_MEDIAN_MS = 1000.0
+NET_SWITCH_WORST_MS = 1500.0
+NET_SWITCH_BYTES = 600_000  # KB = 1000 bytes, all answers of one switch, headers included
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,60 @@ def verdicts(results: dict) -> list[Verdict]:
     else:
         detail = (memory or {}).get("error", "not run")
         out.append(Verdict("resident memory after many images", None, detail))
+    if "network" in results:
+        out += network_verdicts(results["network"])
     return out
+
+
+def network_verdicts(network: dict) -> list[Verdict]:
+    """Issue 10's targets on the 10 Mbit/40 ms link with compression on (as deployed)."""
+    run = network.get("runs", {}).get("compressed", {}).get(NET_LINK)
+    where = "10 Mbit/40 ms, compressed"
+    names = (
+        f"network: first load <= {NET_FIRST_LOAD_MS / 1000:g} s ({where})",
+        f"network: layer switch median <= {NET_SWITCH_MEDIAN_MS / 1000:g} s, worst <= "
+        f"{NET_SWITCH_WORST_MS / 1000:g} s ({where})",
+        f"network: <= {NET_SWITCH_BYTES / 1000:,.0f} KB on the wire per layer switch",
+    )
+    if run is None or "error" in run:
+        reason = (run or {}).get("error") or network.get("error") or "not run"
+        return [Verdict(name, None, reason) for name in names]
+    load, summary = run["first_load"], run["summary"]
+    loopback = network.get("loopback", {}).get("compressed", {}).get("drawn_ms")
+    out = [
+        Verdict(
+            names[0],
+            load["drawn_ms"] <= NET_FIRST_LOAD_MS,
+            f"both grids drawn at {load['drawn_ms']:,.0f} ms, {load['bytes'] / 1000:,.0f} KB "
+            f"in {load['resources']} resources (the same load without emulation: "
+            f"{_or_dash(loopback)} ms)",
+        )
+    ]
+    ms, size = summary["switch_ms"], summary["switch_bytes"]
+    if not ms["n"]:
+        return [*out, *(Verdict(name, None, "no layer switch measured") for name in names[1:])]
+    out.append(
+        Verdict(
+            names[1],
+            ms["median"] <= NET_SWITCH_MEDIAN_MS and ms["max"] <= NET_SWITCH_WORST_MS,
+            f"median {ms['median']:,.0f} ms, worst {ms['max']:,.0f} ms "
+            f"({summary['worst_ms_layer']}) over {ms['n']} warm switches",
+        )
+    )
+    out.append(
+        Verdict(
+            names[2],
+            size["max"] <= NET_SWITCH_BYTES,
+            f"worst {size['max'] / 1000:,.0f} KB ({summary['worst_bytes_layer']}), median "
+            f"{size['median'] / 1000:,.0f} KB, in at most {summary['switch_requests_max']} "
+            f"requests, {summary['switch_rounds_max']} sequential round(s)",
+        )
+    )
+    return out
+
+
+def _or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _passes_per_image(layers: dict[str, dict]) -> str:

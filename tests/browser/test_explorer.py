@@ -29,6 +29,14 @@ def test_br01_default_page_loads_without_console_errors(dash_duo) -> None:
     assert figure_state(dash_duo, FEATURE)["types"][0] == "heatmap"
     wait_for(lambda: "channel 0" in detail_title(dash_duo), message="detail of channel 0")
     assert dash_duo.find_element(f"#{ids.LAYER_INFO}").text.startswith("TinyVGG")
+    # the first load takes plotly.js's cartesian bundle, never dcc's full 4.8 MB one, and
+    # assets/cells.js has hooked it (the feature cells' channel/row/col are derived there)
+    fetched = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert any("plotly-cartesian" in url for url in fetched)
+    assert not any("plotly.min.js" in url or "async-plotlyjs" in url for url in fetched)
+    assert dash_duo.driver.execute_script("return window.Plotly.convscopeCells === true")
     assert dash_duo.get_logs() == []
 
 

@@ -81,6 +81,17 @@ def test_bgt01_feature_grid_of_every_layer_fits(shape: tuple[int, int, int], sca
     assert wire_bytes(figure) <= MAX_BYTES
 
 
+@pytest.mark.parametrize("shape", MAP_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_bgt01b_a_feature_cell_costs_its_colour_and_its_raw_value_only(
+    shape: tuple[int, int, int],
+) -> None:
+    """uint8 colour + float32 value in base64 (~8 B of JSON with the separators) per cell;
+    channel, row and col are derived in the browser (figures/cells.py). With them: ~23 B."""
+    figure = feature_grid(dense(shape), layer="features.0")
+    cells = np.asarray(figure.data[0].z).size
+    assert wire_bytes(figure) / cells <= 9
+
+
 def test_bgt02_every_kernel_page_of_the_largest_layer_fits() -> None:
     weights = dense(LARGEST_WEIGHTS, scale=0.05)
     paging = kernel_paging(LARGEST_WEIGHTS)

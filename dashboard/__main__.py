@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 
 from dashboard.config import ENV, Config, config_from_env
 from dashboard.errors import UserError
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:  # the user's model or weights
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # the first page's model and forward pass, computed while the server starts
+    threading.Thread(target=app.explorer.warm, args=app.first_view, daemon=True).start()
     if config.debug:
         app.run(host=config.host, port=config.port, debug=True)
     else:

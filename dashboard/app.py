@@ -136,5 +136,6 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     app.layout = layout
     register_callbacks(app, explorer)
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
+    app.first_view = (default_model, default_sample)  # what a new page shows first
     log.info("ConvScope ready: default model %s, cache %d MB", default_model, config.cache_mb)
     return app

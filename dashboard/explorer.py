@@ -119,6 +119,16 @@ class Explorer:
             what=f"Running {model.label} on this image",
         )
 
+    def warm(self, model_name: str, image_key: str) -> None:
+        """Build ``model`` and run it on ``image_key`` into the caches, so that the first
+        visitor's page does not wait for it. Failures are logged: a visitor will see them."""
+        try:
+            model = self.model(model_name)
+            self.layer_outputs(model, image_key)
+            self.display_image(model, image_key)
+        except Exception:
+            log.exception("warming %s on %s failed", model_name, image_key)
+
     def kernel_weights(self, model: LoadedModel, layer: ConvLayer) -> np.ndarray:
         conv = model.module.get_submodule(layer.name)
         return conv.weight.detach().to("cpu", torch.float32).numpy()

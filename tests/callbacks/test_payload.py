@@ -15,7 +15,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.config import Config
-from tests.wire import DashClient, ExplorerTab, initial_values, split_outputs
+from tests.wire import DashClient, ExplorerTab, ForwardCounter, initial_values, split_outputs
 from tests.wire.transport import HEADERS, FlaskTransport
 
 LAYER_SWITCH_BYTES = 600_000
@@ -119,3 +119,24 @@ def test_pay03_a_new_layer_resends_the_detail_map_not_the_input_image(wire) -> N
         "feature map",
         "input",
     ]
+
+
+def test_pay04_the_first_view_is_computed_before_the_page_asks(models, caplog) -> None:
+    """``python -m dashboard`` warms the first page's model and forward pass while it starts:
+    the first visitor's grids then run no forward pass."""
+    app = create_app(Config(cache_mb=64), models=models)
+    model_name, image = app.first_view
+    assert (model_name, image) == ("tinyvgg", "sample:chelsea.png")
+    app.explorer.warm(model_name, image)
+    counter = ForwardCounter(app.explorer.model(model_name).module)
+    try:
+        client = DashClient(app)
+        tab = ExplorerTab(client, initial_values(client, model_name, image))
+        for reply in tab.open_model(model_name):
+            reply.raise_for_status()
+        assert "feature-grid.figure" in tab.values
+    finally:
+        counter.remove()
+    assert counter.calls == 0
+    app.explorer.warm("no-such-model", image)  # logged, never raised
+    assert "warming no-such-model" in caplog.text

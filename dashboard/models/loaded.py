@@ -73,6 +73,8 @@ class LoadedModel:
     applies (None: inputs stay in [0, 1]), used to un-normalise for display.
     `upgradable(allow_download)` is set on models that fell back to random weights:
     it tells the model cache that a rebuild would now find the real weights.
+    `classes` names the outputs of a classifier (None: unknown); `trained` is False when
+    the weights are random, so that its predictions mean nothing.
     """
 
     key: str
@@ -88,6 +90,8 @@ class LoadedModel:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     upgradable: Callable[[bool], bool] | None = field(default=None, repr=False, compare=False)
+    classes: tuple[str, ...] | None = None
+    trained: bool = True
 
     def __post_init__(self) -> None:
         if self.transform is None:

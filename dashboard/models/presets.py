@@ -47,6 +47,8 @@ def build_tinyvgg(*, allow_download: bool = False) -> LoadedModel:
         mean=mean,
         std=std,
         upgradable=(lambda _allow: tinyvgg.WEIGHTS_PATH.is_file()) if notice else None,
+        classes=tuple(tinyvgg.CLASSES),
+        trained=notice is None,
     )
 
 
@@ -70,4 +72,5 @@ def build_custom(*, allow_download: bool = False) -> LoadedModel:
         input_size=size,
         weights=f"random (seed {RANDOM_SEED})",
         transform=standard_transform(size, None, None, crop=False),
+        trained=False,
     )

@@ -188,4 +188,6 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
         mean=tuple(transforms.mean),
         std=tuple(transforms.std),
         upgradable=upgradable,
+        classes=tuple(weights.meta["categories"]),
+        trained=upgradable is None,
     )

@@ -7,8 +7,9 @@ noise. The overview draws one cell per kernel instead, coloured by its L2 norm:
   reads like the kernel grid (rows in, columns out). Cell (x=j, y=i) is kernel
   weights[j, i]. When out × in exceeds the budget, `in_per_cell` = f consecutive inputs
   share one cell holding the MAX of their norms (a strong kernel never hides; a cell is
-  dead only if all its kernels are): block b is centred on y = b*f, spans b*f ± f/2, and
-  input i occupies [i - f/2, i - f/2 + 1].
+  dead only if all its kernels are): block b spans y in [b*f - 0.5, b*f + f - 0.5], so
+  input i occupies [i - 0.5, i + 0.5] whatever f is: the axis labels, a zoom window's
+  real weights and the blocks all agree.
 * wrapped (one input per group: depthwise, or a 1-channel input): one row would be a
   barcode, so the output channels wrap into rows of `wrap_cols`: cell (x=c, y=r) is
   output channel r * wrap_cols + c, squares.
@@ -165,7 +166,7 @@ def _overview_axes(g: NormGeometry, groups: int) -> tuple[dict, dict]:
     y_ticks = channel_ticks(0, g.rows, 1, plot_h / g.rows, ROW_PITCH_PX)
     y_ticks["tickvals"] = [v * f for v in y_ticks["tickvals"]]
     y_ticks["ticktext"] = [str(int(v)) for v in y_ticks["tickvals"]]
-    yaxis = {**common, **y_ticks, "range": [g.rows * f - f / 2, -f / 2]}
+    yaxis = {**common, **y_ticks, "range": [g.rows * f - 0.5, -0.5]}
     y_title = "input channel" + (" (within group)" if groups > 1 else "")
     y_title += f", max over blocks of {f}" if f > 1 else ""
     return {**xaxis, "title": {"text": "output channel"}}, {**yaxis, "title": {"text": y_title}}
@@ -242,9 +243,9 @@ def kernel_norm_overview(
             padded = np.zeros((g.rows * f, out), dtype=np.float32)
             padded[:inp] = z
             z = padded.reshape(g.rows, f, out).max(axis=1)
-        trace.update(z=np.ascontiguousarray(z), x0=0, dx=1, y0=0, dy=f)
+        trace.update(z=np.ascontiguousarray(z), x0=0, dx=1, y0=(f - 1) / 2, dy=f)
         within = " (within group)" if groups > 1 else ""
-        where = f"max of {f} inputs from in %{{y}}" if f > 1 else "in %{y}"
+        where = f"max of {f} inputs, in %{{y}} ± {(f - 1) / 2:g}" if f > 1 else "in %{y}"
         hover = f"out %{{x}} · {where}{within} · {norm_text}"
     heatmap = go.Heatmap(
         **trace,
@@ -278,8 +279,7 @@ def norm_outline(g: NormGeometry, selected: int | None) -> list[dict]:
     if g.wrap_cols:
         row, col = divmod(j, g.cols)
         return outline_rects(col - 0.5, col + 0.5, row - 0.5, row + 0.5)
-    f = g.in_per_cell
-    return outline_rects(j - 0.5, j + 0.5, -f / 2, g.rows * f - f / 2)
+    return outline_rects(j - 0.5, j + 0.5, -0.5, g.rows * g.in_per_cell - 0.5)
 
 
 def _cell_hover(groups: int, kh: int, kw: int) -> str:
@@ -447,12 +447,9 @@ def kernel_norm_window(
         raise ValueError(f"groups must divide the {out} output channels, got {groups}.")
     g = norm_geometry(arr.shape, overview_cells)
     c0, c1 = _span(x_lo, x_hi, -0.5, g.cols)
-    if g.wrap_cols:
-        r0, r1 = _span(y_lo, y_hi, -0.5, g.rows)
-        y_offset = r0 - 0.5
-    else:  # input i occupies [i - f/2, i - f/2 + 1]
-        r0, r1 = _span(y_lo, y_hi, -g.in_per_cell / 2, inp)
-        y_offset = r0 - g.in_per_cell / 2
+    # wrapped: row r occupies [r - 0.5, r + 0.5]; plain: input i does, whatever in_per_cell
+    r0, r1 = _span(y_lo, y_hi, -0.5, g.rows if g.wrap_cols else inp)
+    y_offset = r0 - 0.5
     if r1 <= r0 or c1 <= c0 or (r1 - r0) * kh * (c1 - c0) * kw > max_cells:
         return None
     col = np.arange(c0, c1)

@@ -7,7 +7,6 @@ payload (post-ReLU maps with many zeros are smaller).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -23,18 +22,12 @@ from dashboard.figures import (
 )
 
 MAX_JSON_BYTES = 2_000_000
-# Generous so a loaded CI box does not flake; typical numbers are 10-70 ms (see the report).
-MAX_SECONDS = 0.5
 RNG = np.random.default_rng(7)
 
 
-def json_size_and_best_time(build: Callable[[], go.Figure]) -> tuple[int, float]:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        payload = build().to_json()
-        best = min(best, time.perf_counter() - start)
-    return len(payload.encode()), best
+def json_size(build: Callable[[], go.Figure]) -> int:
+    """Bytes of the figure's JSON (times are the benchmark's business, not the tests')."""
+    return len(build().to_json().encode())
 
 
 @pytest.mark.parametrize(
@@ -43,9 +36,8 @@ def json_size_and_best_time(build: Callable[[], go.Figure]) -> tuple[int, float]
 @pytest.mark.parametrize("scale", ["tile", "shared"])
 def test_bud01_feature_grid_json_and_time(shape: tuple[int, int, int], scale: str) -> None:
     maps = (RNG.standard_normal(shape) * 3).astype(np.float32)
-    size, seconds = json_size_and_best_time(lambda: feature_grid(maps, scale=scale))
+    size = json_size(lambda: feature_grid(maps, scale=scale))
     assert size <= MAX_JSON_BYTES
-    assert seconds < MAX_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -68,17 +60,15 @@ def test_bud02_kernel_grid_every_page_size(shape: tuple[int, int, int, int]) -> 
     paging = kernel_paging(shape)
     # Pages differ only in width: all are full except maybe the last one.
     for page in sorted({0, paging.pages - 1}):
-        size, seconds = json_size_and_best_time(lambda p=page: kernel_grid(weights, page=p))
+        size = json_size(lambda p=page: kernel_grid(weights, page=p))
         assert size <= MAX_JSON_BYTES
-        assert seconds < MAX_SECONDS
 
 
 @pytest.mark.parametrize("shape", [(64, 3, 3, 3), (64, 3, 11, 11), (96, 3, 7, 7)])
 def test_bud03_rgb_kernels(shape: tuple[int, int, int, int]) -> None:
     weights = RNG.standard_normal(shape).astype(np.float32)
-    size, seconds = json_size_and_best_time(lambda: kernel_rgb_grid(weights))
+    size = json_size(lambda: kernel_rgb_grid(weights))
     assert size <= MAX_JSON_BYTES
-    assert seconds < MAX_SECONDS
 
 
 @pytest.mark.parametrize("side", [224, 512])
@@ -87,11 +77,10 @@ def test_bud04_feature_detail_with_image(side: int) -> None:
     rgb = RNG.integers(0, 256, (side, side, 3), dtype=np.uint8)
     gray = RNG.random((side, side))
     for image in (rgb, gray):
-        size, seconds = json_size_and_best_time(
+        size = json_size(
             lambda im=image: feature_detail(fmap, channel=0, layer="features.0", image=im)
         )
         assert size <= MAX_JSON_BYTES
-        assert seconds < MAX_SECONDS
 
 
 def test_bud05_grids_are_one_mosaic_plus_at_most_two_overlay_traces() -> None:

@@ -150,7 +150,9 @@ def test_ovr03_big_layers_fit_the_budget_with_readable_ticks(
     norms = np.sqrt(np.square(weights, dtype=np.float64).sum(axis=(2, 3))).astype(np.float32)
     for j, b in [(0, 0), (shape[0] - 1, z.shape[0] - 1), (shape[0] // 3, z.shape[0] // 2)]:
         assert z[b, j] == norms[j, b * f : b * f + f].max()  # honest max of the block
-    assert f"max of {f} inputs from in %{{y}}" in trace["hovertemplate"]
+    # block b spans inputs b*f .. b*f + f - 1 and is centred on them: "in 41.5 ± 1.5"
+    assert trace["y0"] == (f - 1) / 2
+    assert f"max of {f} inputs, in %{{y}} ± {(f - 1) / 2:g}" in trace["hovertemplate"]
     assert "max over blocks" in fig.layout.yaxis.title.text
     _ticks_fit(fig, shape[0])
 
@@ -166,7 +168,7 @@ def test_ovr04_one_outline_around_the_selected_column() -> None:
     # pooled inputs: the rect spans the whole column
     pooled = kernel_norm_overview(weights, selected=0, max_cells=12 * 3)
     assert pooled.layout.meta["in_per_cell"] == 2
-    assert {(s.y0, s.y1) for s in pooled.layout.shapes} == {(-1.0, 5.0)}
+    assert {(s.y0, s.y1) for s in pooled.layout.shapes} == {(-0.5, 5.5)}
     depthwise = RNG.standard_normal((10, 1, 3, 3)).astype(np.float32)
     fig = kernel_norm_overview(depthwise, groups=10, selected=7)
     r, c = divmod(7, fig.layout.meta["wrap_cols"])
@@ -286,11 +288,11 @@ def test_ovr09_window_shows_the_real_weights_inside_their_norm_cells() -> None:
 def test_ovr10_window_on_pooled_and_wrapped_overviews() -> None:
     weights = RNG.standard_normal((4, 8, 3, 3)).astype(np.float32)
     g = norm_geometry(weights.shape, 16)
-    assert g.in_per_cell == 2  # input i occupies [i - 1, i]
+    assert g.in_per_cell == 2  # input i occupies [i - 0.5, i + 0.5], as when unpooled
     win = kernel_norm_window(weights, (0.6, 1.6), (2.2, 3.8), overview_cells=16)
     assert win is not None
-    _window_check(win, weights, [3, 4], [[1, 2]] * 2)
-    assert win["y0"] == 3 - 1 + 1 / 6
+    _window_check(win, weights, [2, 3, 4], [[1, 2]] * 3)
+    assert win["y0"] == 2 - 0.5 + 1 / 6
     depthwise = RNG.standard_normal((10, 1, 3, 3)).astype(np.float32)
     wrap = norm_geometry(depthwise.shape).wrap_cols
     win = kernel_norm_window(depthwise, (-0.5, wrap - 0.5), (0.6, 2.4), groups=10)

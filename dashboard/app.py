@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from pathlib import Path
@@ -13,11 +14,13 @@ from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
 from dashboard.callbacks import register_callbacks
+from dashboard.capture.predict import class_vector
 from dashboard.config import Config
-from dashboard.errors import page_message
+from dashboard.errors import ModelError, page_message
 from dashboard.explorer import Explorer
 from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
+from dashboard.models.classes import read_class_names
 from dashboard.samples import ImageStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -37,8 +40,39 @@ def load_user_config(config: Config) -> LoadedModel:
     Raises:
         ModelError: with a sentence saying what is wrong.
     """
-    size = (config.input_size, config.input_size) if config.input_size else None
-    return load_user_model(config.user_model, config.user_weights, input_size=size)
+    model = _load_user_model(config)
+    return with_class_names(model, config.classes) if config.classes else model
+
+
+def with_class_names(model: LoadedModel, path: str) -> LoadedModel:
+    """``model`` naming its outputs from ``path``, checked against what it outputs.
+
+    Raises:
+        ModelError: the file cannot be read, the output is not a class vector, or the
+            counts differ.
+    """
+    names = read_class_names(path)
+    with torch.inference_mode():
+        scores = class_vector(model.module(model.default_input()))
+    if scores is None:
+        raise ModelError(f"--classes names classes, but {model.label}'s output is not a vector.")
+    if scores.numel() != len(names):
+        raise ModelError(
+            f"--classes {Path(path).name} names {len(names)} classes, but {model.label} "
+            f"outputs {scores.numel()} values."
+        )
+    return dataclasses.replace(model, classes=names)
+
+
+def _load_user_model(config: Config) -> LoadedModel:
+    return load_user_model(
+        config.user_model,
+        config.user_weights,
+        input_size=config.input_size,
+        mean=config.mean,
+        std=config.std,
+        value_range=config.value_range,
+    )
 
 
 def unhandled(exc: Exception):

@@ -2,20 +2,84 @@
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
 ENV_PREFIX = "CONVSCOPE_"
+VALUE_RANGES = ("0-1", "0-255")  # what a white pixel is before normalisation: 1 or 255
+MAX_INPUT_SIDE = 2048
+_SIZE = re.compile(r"^\s*(\d+)\s*(?:[x×X,]\s*(\d+))?\s*$")
 
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def parse_input_size(text: str, option: str = "--input-size") -> tuple[int, int]:
+    """ "28" -> (28, 28); "112x96" -> (112, 96), height first.
+
+    Raises:
+        ValueError: a sentence naming `option` and what was given.
+    """
+    match = _SIZE.match(text)
+    if match is None:
+        raise ValueError(f"{option} must be H or HxW in pixels (e.g. 28 or 112x96), got {text!r}.")
+    height = int(match.group(1))
+    width = int(match.group(2) or height)
+    if not (1 <= height <= MAX_INPUT_SIDE and 1 <= width <= MAX_INPUT_SIDE):
+        raise ValueError(
+            f"{option} must be between 1 and {MAX_INPUT_SIDE} pixels a side, got {text!r}."
+        )
+    return (height, width)
+
+
+def _channel_values(text: str, option: str, *, positive: bool) -> tuple[float, ...]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 3) or not all(math.isfinite(v) for v in values):
+        raise ValueError(
+            f"{option} must be 1 or 3 numbers separated by commas (one per channel, e.g. "
+            f"0.5 or 0.485,0.456,0.406), got {text!r}."
+        )
+    if positive and not all(v > 0 for v in values):
+        raise ValueError(f"{option} must be greater than zero (it divides), got {text!r}.")
+    return values
+
+
+def parse_mean(text: str, option: str = "--mean") -> tuple[float, ...]:
+    """ "0.5" or "0.485,0.456,0.406" -> per-channel means, in the units of --value-range."""
+    return _channel_values(text, option, positive=False)
+
+
+def parse_std(text: str, option: str = "--std") -> tuple[float, ...]:
+    """Like parse_mean, every value > 0."""
+    return _channel_values(text, option, positive=True)
+
+
+def parse_value_range(text: str, option: str = "--value-range") -> str:
+    """ "0-1" or "0-255" (also "0..255", "255")."""
+    cleaned = text.strip().replace("..", "-").replace("–", "-").replace(" ", "")
+    cleaned = {"1": "0-1", "255": "0-255"}.get(cleaned, cleaned)
+    if cleaned not in VALUE_RANGES:
+        raise ValueError(f"{option} must be 0-1 or 0-255, got {text!r}.")
+    return cleaned
+
+
 @dataclass(frozen=True)
 class Config:
-    """Everything the app can be told. Each field maps to an env var (see ``ENV``)."""
+    """Everything the app can be told. Each field maps to an env var (see ``ENV``).
+
+    ``input_size``, ``mean``, ``std`` and ``value_range`` describe the input of
+    ``user_model`` only: (H, W) in pixels; per-channel mean and std (1 or 3 values) in the
+    units of ``value_range``, which says whether pixels are 0..1 or 0..255 before
+    ``(x - mean) / std``.
+    """
 
     host: str = "127.0.0.1"
     port: int = 8050
@@ -33,7 +97,11 @@ class Config:
     request_timeout_s: float = 30.0
     user_model: str | None = None
     user_weights: str | None = None
-    input_size: int | None = None
+    input_size: tuple[int, int] | None = None
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    value_range: str = "0-1"
+    classes: str | None = None  # a text file naming the user model's outputs, one per line
     compress: bool = True  # brotli/gzip answers; off only to measure what it saves
 
     @property
@@ -68,13 +136,37 @@ ENV: dict[str, str] = {
         if f.name not in {"host", "port"}
     },
 }
+# Fields whose text needs more than int() or float(); the same parsers read the CLI flags.
+# Each takes (text, name of the option or variable for its sentence).
+PARSERS: dict[str, Callable[[str, str], object]] = {
+    "input_size": parse_input_size,
+    "mean": parse_mean,
+    "std": parse_std,
+    "value_range": parse_value_range,
+}
+
+
+def _parse(name: str, kind: str, raw: str) -> object:
+    if name in PARSERS:
+        return PARSERS[name](raw, ENV[name])
+    if kind == "bool":
+        return _flag(raw)
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    return raw
 
 
 def config_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Config:
     """Build a Config from ``env`` (default ``os.environ``), then apply ``overrides``.
 
+    Overrides are the CLI flags: None means "not given"; a str for a field in ``PARSERS``
+    is parsed here (``mean="0.5,0.5,0.5"``), other values must already be typed.
+
     Raises:
-        ValueError: an environment variable holds a value of the wrong type.
+        ValueError: an environment variable or flag holds a value of the wrong type or
+            form (the message names the variable or flag).
     """
     env = os.environ if env is None else env
     values: dict[str, object] = {}
@@ -84,15 +176,15 @@ def config_from_env(env: Mapping[str, str] | None = None, **overrides: object) -
             continue
         kind = str(field.type)
         try:
-            if kind == "bool":
-                values[field.name] = _flag(raw)
-            elif kind.startswith("int"):
-                values[field.name] = int(raw)
-            elif kind.startswith("float"):
-                values[field.name] = float(raw)
-            else:
-                values[field.name] = raw
-        except ValueError:
+            values[field.name] = _parse(field.name, kind, raw)
+        except ValueError as exc:
+            if field.name in PARSERS:  # its sentence names the variable and the value
+                raise ValueError(str(exc)) from None
             raise ValueError(f"{ENV[field.name]}={raw!r} is not a valid {kind}.") from None
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name in PARSERS and isinstance(value, str):
+            value = PARSERS[name](value, "--" + name.replace("_", "-"))
+        values[name] = value
     return Config(**values)

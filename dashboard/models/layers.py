@@ -91,6 +91,12 @@ def _output_shapes(
     return shapes
 
 
+def _reason(exc: Exception, limit: int = 240) -> str:
+    """The first line of the model's own error, cut to a sentence's length."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def conv_layers(
     module: nn.Module,
     input_shape: tuple[int, int, int],
@@ -121,7 +127,7 @@ def conv_layers(
         shapes = _output_shapes(module, convs, torch.zeros(1, c, h, w))
     except Exception as exc:
         raise ForwardError(
-            f"The model {shown} could not run on a {c}×{h}×{w} input: {exc}"
+            f"The model {shown} could not run on a {c}×{h}×{w} input ({_reason(exc)})."
         ) from exc
     layers: list[ConvLayer] = []
     for name, conv in convs.items():

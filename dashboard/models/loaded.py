@@ -12,9 +12,8 @@ from torch import nn
 
 from dashboard.errors import ModelError
 from dashboard.models.layers import ConvLayer
+from dashboard.models.preprocessing import describe_standard
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_INPUT_SEED = 0
 
 ImageTransform = Callable[[Image.Image], torch.Tensor]
@@ -33,11 +32,13 @@ def standard_transform(
     std: tuple[float, ...] | None,
     *,
     crop: bool,
+    pixel_max: float = 1.0,
 ) -> ImageTransform:
-    """Resize to `size` (H, W), to tensor, then normalise when mean/std are given.
+    """Resize to `size` (H, W), to tensor in [0, pixel_max], then normalise if mean/std given.
 
     With `crop`, the image is scaled to cover `size` and centre-cropped (aspect kept);
-    without, it is resized straight to `size`.
+    without, it is resized straight to `size`. `mean` and `std` are in the units of
+    `pixel_max` (127.5 and 128 for a model trained on (x - 127.5) / 128 of 0..255 pixels).
     """
     height, width = size
 
@@ -47,6 +48,8 @@ def standard_transform(
         else:
             image = image.resize((width, height), Image.Resampling.BILINEAR)
         x = image_to_tensor(image)
+        if pixel_max != 1.0:
+            x = x * pixel_max
         if mean is not None and std is not None:
             x = normalize(x, mean, std)
         return x
@@ -59,7 +62,7 @@ def _stats(values: tuple[float, ...], channels: int) -> torch.Tensor:
 
 
 def normalize(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
-    """(…, C, H, W) in [0, 1] -> (x - mean) / std per channel."""
+    """(…, C, H, W) -> (x - mean) / std per channel."""
     c = x.shape[-3]
     return (x - _stats(mean, c)) / _stats(std, c)
 
@@ -69,8 +72,13 @@ class LoadedModel:
     """A model ready to run: eval mode, no gradients, on the CPU.
 
     `transform` maps a PIL image already converted to "L" (1 channel) or "RGB"
-    (3 channels) to a (C, H, W) float tensor; `mean`/`std` are the normalisation it
-    applies (None: inputs stay in [0, 1]), used to un-normalise for display.
+    (3 channels) to a (C, H, W) float tensor: pixels scaled to [0, `pixel_max`] (1 or 255),
+    then (x - mean) / std with `mean`/`std` in those units (None: not normalised); both
+    are used to un-normalise for display. `preprocessing` says all that in words for the
+    page, e.g. "RGB, resized and centre-cropped to 112×96 (H×W), values 0–255, then
+    (x − 127.5) / 128 per channel".
+    `initial_tensors` names the tensors a weights file did not set (they keep the model's
+    initial values; `notice` says so too).
     `upgradable(allow_download)` is set on models that fell back to random weights:
     it tells the model cache that a rebuild would now find the real weights.
     `classes` names the outputs of a classifier (None: unknown); `trained` is False when
@@ -92,10 +100,24 @@ class LoadedModel:
     upgradable: Callable[[bool], bool] | None = field(default=None, repr=False, compare=False)
     classes: tuple[str, ...] | None = None
     trained: bool = True
+    preprocessing: str = ""
+    pixel_max: float = 1.0
+    initial_tensors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.transform is None:
-            self.transform = standard_transform(self.input_size, self.mean, self.std, crop=True)
+            self.transform = standard_transform(
+                self.input_size, self.mean, self.std, crop=True, pixel_max=self.pixel_max
+            )
+            if not self.preprocessing:
+                self.preprocessing = describe_standard(
+                    self.input_channels,
+                    self.input_size,
+                    crop=True,
+                    pixel_max=self.pixel_max,
+                    mean=self.mean,
+                    std=self.std,
+                )
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -118,6 +140,8 @@ class LoadedModel:
         """Seeded uniform noise image (1, C, H, W), normalised like a real image."""
         generator = torch.Generator().manual_seed(DEFAULT_INPUT_SEED)
         x = torch.rand(1, *self.input_shape, generator=generator)
+        if self.pixel_max != 1.0:
+            x = x * self.pixel_max
         if self.mean is not None and self.std is not None:
             x = normalize(x, self.mean, self.std)
         return x
@@ -130,6 +154,8 @@ class LoadedModel:
         if self.mean is not None and self.std is not None:
             c = x.shape[0]
             x = x * _stats(self.std, c) + _stats(self.mean, c)
+        if self.pixel_max != 1.0:
+            x = x / self.pixel_max
         x = x.clamp(0.0, 1.0)
         if x.shape[0] == 1:
             return x[0].numpy().astype(np.float32)

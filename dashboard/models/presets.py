@@ -9,6 +9,7 @@ from torch import nn
 from dashboard.models import tinyvgg
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel, standard_transform
+from dashboard.models.preprocessing import describe_standard
 from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def build_tinyvgg(*, allow_download: bool = False) -> LoadedModel:
         upgradable=(lambda _allow: tinyvgg.WEIGHTS_PATH.is_file()) if notice else None,
         classes=tuple(tinyvgg.CLASSES),
         trained=notice is None,
+        preprocessing=describe_standard(3, size, crop=True, mean=mean, std=std),
     )
 
 
@@ -73,4 +75,5 @@ def build_custom(*, allow_download: bool = False) -> LoadedModel:
         weights=f"random (seed {RANDOM_SEED})",
         transform=standard_transform(size, None, None, crop=False),
         trained=False,
+        preprocessing=describe_standard(1, size, crop=False),
     )

@@ -14,10 +14,11 @@ from torch import nn
 from dashboard.caching import ComputeOnceCache
 from dashboard.errors import ModelError, WeightsError
 from dashboard.models import presets, zoo
+from dashboard.models.checkpoints import LoadReport, apply_plan, plan_load
 from dashboard.models.hub_cache import download_status
 from dashboard.models.loaded import LoadedModel
 from dashboard.models.seeding import freeze
-from dashboard.models.state_dicts import limits_for, load_checked, read_weights_bytes
+from dashboard.models.state_dicts import limits_for, read_weights_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,19 @@ def copy_without_hooks(module: nn.Module) -> nn.Module:
             if isinstance(hooks, dict):
                 memo[id(hooks)] = type(hooks)()
     return copy.deepcopy(module, memo)
+
+
+def _with_upload(base: LoadedModel, key: str, module: nn.Module, report: LoadReport) -> LoadedModel:
+    shown = "" if report.complete else f" ({report.counts})"
+    return dataclasses.replace(
+        base,
+        key=key,
+        module=module,
+        weights=f"uploaded {report.source}{shown}",
+        notice=report.sentence(),
+        upgradable=None,
+        initial_tensors=report.kept,
+    )
 
 
 class ModelRegistry:
@@ -130,11 +144,14 @@ class ModelRegistry:
         """Model ``name``'s architecture with uploaded weights (.safetensors or weights-only .pt).
 
         Kept under f"{name}:upload:{sha256(data)[:16]}". Arbitrary pickles are refused.
+        Checkpoints are matched as ``checkpoints.plan_load`` does (wrapper prefixes such as
+        "module." removed); tensors the file does not fit keep the base model's values, and
+        the result's ``notice`` says which.
 
         Raises:
             ModelError: unknown name.
-            WeightsError: an unreadable, unsafe or oversized file, or weights that do not
-                fit (missing/unexpected keys, shape mismatches, NaN or infinite values).
+            WeightsError: an unreadable, unsafe or oversized file, or weights that fit
+                nothing of the model, or hold NaN or infinite values.
         """
         base = self.get(name)
         key = f"{name}:upload:{hashlib.sha256(data).hexdigest()[:16]}"
@@ -142,27 +159,19 @@ class ModelRegistry:
 
         def build() -> LoadedModel:
             state = read_weights_bytes(data, filename, limits)
-            if name in zoo.ZOO_LABELS:  # no copy of the (possibly huge) base model's weights
+            if name in zoo.ZOO_LABELS:
+                state = zoo.adapt_state_dict(name, state)
+            plan = plan_load(base.module, state, filename, base.label)
+            if name in zoo.ZOO_LABELS and plan.report.complete:
+                # no copy of the (possibly huge) base model's weights
                 pretrained = not base.key.endswith(":random")
                 module = zoo.load_into_architecture(
-                    name, state, filename, pretrained=pretrained, max_bytes=limits.max_bytes
+                    name, plan.state, filename, pretrained=pretrained, max_bytes=limits.max_bytes
                 )
-            else:
-                module = load_checked(
-                    copy_without_hooks(base.module),
-                    state,
-                    filename,
-                    base.label,
-                    max_bytes=limits.max_bytes,
-                )
-            return dataclasses.replace(
-                base,
-                key=key,
-                module=freeze(module),
-                weights=f"uploaded {filename}",
-                notice=None,
-                upgradable=None,
-            )
+            else:  # what the file leaves out keeps the base model's values
+                module = copy_without_hooks(base.module)
+                apply_plan(module, plan, max_bytes=limits.max_bytes)
+            return _with_upload(base, key, freeze(module), plan.report)
 
         return self._uploads.get_or_compute(key, build)
 

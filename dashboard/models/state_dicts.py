@@ -100,7 +100,7 @@ def read_weights_bytes(
     state = as_state_dict(obj, filename)
     check_tensor_count(len(state), filename, limits)
     # Counted in the file's own dtypes: a stride-0 view costs nothing until it is copied.
-    _check_materialised(
+    check_materialised(
         sum(t.numel() * t.element_size() for t in state.values()),
         limits.max_bytes,
         f"The weights in {filename}",
@@ -108,7 +108,7 @@ def read_weights_bytes(
     return state
 
 
-def _check_materialised(nbytes: int, max_bytes: int, subject: str) -> None:
+def check_materialised(nbytes: int, max_bytes: int, subject: str) -> None:
     if nbytes > max_bytes:
         raise WeightsError(
             f"{subject} would take {_megabytes(nbytes)} once loaded, more than the "
@@ -121,30 +121,31 @@ def _megabytes(nbytes: int) -> str:
 
 
 def as_state_dict(obj: object, source: str) -> StateDict:
-    """Unwrap {"state_dict": ...} style checkpoints, check str -> Tensor, drop "module."."""
-    if isinstance(obj, Mapping):
-        for key in _WRAPPER_KEYS:
-            inner = obj.get(key)
-            if isinstance(inner, Mapping):
-                obj = inner
-                break
+    """Unwrap {"state_dict": ...} style checkpoints (nested too), check str -> Tensor.
+
+    Names are left as saved: `checkpoints.align_names` strips "module." and the like
+    when it knows which model they are for.
+    """
+    for _depth in range(3):  # {"model": {"state_dict": ...}} is as deep as it gets
+        wrapped = [obj.get(k) for k in _WRAPPER_KEYS] if isinstance(obj, Mapping) else []
+        inner = next((v for v in wrapped if isinstance(v, Mapping)), None)
+        if not isinstance(inner, Mapping):
+            break
+        obj = inner
     if not isinstance(obj, Mapping) or not obj:
         raise WeightsError(f"{source} does not hold a state dict (a mapping of names to tensors).")
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not torch.is_tensor(v)]
     if bad:
         raise WeightsError(
-            f"{source} is not a plain state dict: {_few(bad)} do not map a name to a tensor."
+            f"{source} is not a plain state dict: {few_names(bad)} do not map a name to a tensor."
         )
     odd = [k for k, v in obj.items() if not _is_plain(v)]
     if odd:
         raise WeightsError(
-            f"{source} holds {_few(odd)} as sparse, quantized, nested or meta tensors, "
+            f"{source} holds {few_names(odd)} as sparse, quantized, nested or meta tensors, "
             "which ConvScope does not load; save plain dense tensors."
         )
-    state = dict(obj)
-    if all(k.startswith("module.") for k in state):  # saved from DataParallel
-        state = {k.removeprefix("module."): v for k, v in state.items()}
-    return state
+    return dict(obj)
 
 
 def _is_plain(tensor: torch.Tensor) -> bool:
@@ -157,12 +158,13 @@ def _is_plain(tensor: torch.Tensor) -> bool:
     )
 
 
-def _few(keys: list[str]) -> str:
+def few_names(keys: list[str]) -> str:
+    """The first few names, then how many more: "a, b, c and 5 more"."""
     shown = ", ".join(shown_name(k) for k in keys[:_SHOW])
-    return f"{shown}, …" if len(keys) > _SHOW else shown
+    return f"{shown} and {len(keys) - _SHOW} more" if len(keys) > _SHOW else shown
 
 
-def _dims(shape: torch.Size) -> str:
+def describe_shape(shape: torch.Size) -> str:
     return "×".join(str(s) for s in shape) or "scalar"
 
 
@@ -200,24 +202,25 @@ def check_state_dict(
     if missing or unexpected:
         parts = []
         if missing:
-            parts.append(f"{len(missing)} missing key(s) ({_few(missing)})")
+            parts.append(f"{len(missing)} missing key(s) ({few_names(missing)})")
         if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key(s) ({_few(unexpected)})")
+            parts.append(f"{len(unexpected)} unexpected key(s) ({few_names(unexpected)})")
         raise WeightsError(f"The weights in {source} do not fit {label}: {'; '.join(parts)}.")
     for key, want in expected.items():
         got = state[key]
         if got.shape != want.shape:
+            got_shape, want_shape = describe_shape(got.shape), describe_shape(want.shape)
             raise WeightsError(
-                f"The weights in {source} do not fit {label}: {key} has shape {_dims(got.shape)} "
-                f"in the file but the model expects {_dims(want.shape)}."
+                f"The weights in {source} do not fit {label}: {key} has shape {got_shape} "
+                f"in the file but the model expects {want_shape}."
             )
     if max_bytes is not None:
         nbytes = sum(state[k].numel() * want.element_size() for k, want in expected.items())
-        _check_materialised(nbytes, max_bytes, f"The weights in {source} for {label}")
-    return {k: _cast(state[k], want.dtype, source, k) for k, want in expected.items()}
+        check_materialised(nbytes, max_bytes, f"The weights in {source} for {label}")
+    return {k: cast_checked(state[k], want.dtype, source, k) for k, want in expected.items()}
 
 
-def _cast(tensor: torch.Tensor, dtype: torch.dtype, source: str, key: str) -> torch.Tensor:
+def cast_checked(tensor: torch.Tensor, dtype: torch.dtype, source: str, key: str) -> torch.Tensor:
     """`tensor` as a contiguous `dtype` tensor, refused if it is not finite once cast."""
     # Complex casts drop the imaginary part (with only a warning); bit types cannot be cast.
     if not (tensor.dtype.is_floating_point or tensor.dtype in _INTEGER_DTYPES):
@@ -262,7 +265,7 @@ def load_checked(
     if assign:
         left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
         if left:
-            raise RuntimeError(f"{label} has tensors the weights do not set: {_few(left)}.")
+            raise RuntimeError(f"{label} has tensors the weights do not set: {few_names(left)}.")
     return module
 
 

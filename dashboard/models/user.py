@@ -1,171 +1,204 @@
-"""The user's own model ("Any model"): a factory in their code, plus optional weights.
+"""The user's own model ("Any model"): their factory, their weights, their preprocessing.
 
-`spec` is "package.module:factory" (or "path/to/file.py:factory"); factory() must return
-an eager nn.Module. Model files (TorchScript, torch.export, pickled modules) are refused
-with a sentence saying why: ConvScope reads layers through forward hooks, which
-TorchScript modules do not support, and it never unpickles model files.
-
-Preprocessing: images are converted to the first Conv2d's channel count (1 -> grayscale,
-3 -> RGB), scaled to cover the input size and centre-cropped, then scaled to [0, 1].
-3-channel inputs are normalised with the ImageNet mean/std unless normalize=False;
-1-channel inputs are left in [0, 1] (as MNIST-style models usually expect).
+The model comes from "package.module:factory" (see user_spec). Standard preprocessing:
+the image is converted to the first Conv2d's channel count (1 -> grayscale, 3 -> RGB),
+scaled to cover the input size (H, W) and centre-cropped, its pixels scaled to 0..1, or
+0..255 with value_range="0-255", then normalised as (x - mean) / std per channel, with
+mean and std in the units of that range. Without mean and std: ImageNet's for 3-channel
+input on 0..1 (normalize=True asks for them on 0..255 too, scaled by 255), none otherwise
+(MNIST-style models usually expect plain 0..1). A `transform` replaces the whole pipeline.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import zipfile
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+from PIL import Image
 from torch import nn
 
 from dashboard.errors import ModelError
-from dashboard.models.layers import ForwardError, conv_layers
-from dashboard.models.loaded import IMAGENET_MEAN, IMAGENET_STD, LoadedModel
+from dashboard.models.checkpoints import LoadReport, load_matching
+from dashboard.models.layers import ConvLayer, ForwardError, conv_layers
+from dashboard.models.loaded import ImageTransform, LoadedModel, standard_transform
+from dashboard.models.preprocessing import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    channel_values,
+    describe_custom,
+    describe_standard,
+    pixel_max_of,
+)
 from dashboard.models.seeding import freeze
-from dashboard.models.state_dicts import load_checked, read_weights_file
+from dashboard.models.size_hints import size_hint
+from dashboard.models.state_dicts import read_weights_file
+from dashboard.models.user_spec import DEFAULT_SIZE, build_from_spec, first_conv_channels
 
-MODEL_FILE_SUFFIXES = (".pt", ".pth", ".pt2", ".ts", ".torchscript", ".zip", ".pkl")
-DEFAULT_SIZE = {1: 28, 3: 224}
-_FACTORY_HINT = "pass the model's code as 'package.module:factory' and its weights with --weights"
+logger = logging.getLogger(__name__)
+Stats = tuple[float, ...]
+_PROBE_SIDE = 256  # a custom transform is shown an image this big to learn its output size
 
 
-def _refuse_model_file(path: Path) -> ModelError:
-    """Why a model file cannot be used; its content is only listed, never loaded."""
-    if not path.is_file():
-        return ModelError(f"The model file {path} does not exist.")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-        if any("/code/" in n or n.endswith("constants.pkl") for n in names):
-            return ModelError(
-                f"{path.name} is a TorchScript file, which ConvScope cannot inspect: TorchScript "
-                f"modules do not support the forward hooks that read each layer; {_FACTORY_HINT}."
+def _normalisation(
+    channels: int,
+    pixel_max: float,
+    normalize: bool | None,
+    mean: Sequence[float] | None,
+    std: Sequence[float] | None,
+) -> tuple[Stats | None, Stats | None]:
+    """(mean, std) per channel in the units of `pixel_max`, or (None, None) for none."""
+    if mean is None and std is None:
+        if normalize is True or (normalize is None and channels == 3 and pixel_max == 1.0):
+            if channels != 3:
+                raise ModelError("normalize=True uses ImageNet's mean and std: RGB models only.")
+            return (
+                tuple(m * pixel_max for m in IMAGENET_MEAN),
+                tuple(s * pixel_max for s in IMAGENET_STD),
             )
-        if any(n.endswith("data.pkl") for n in names):
-            return ModelError(
-                f"{path.name} was saved with torch.save and ConvScope never unpickles model "
-                f"files; {_FACTORY_HINT} (a state dict or .safetensors file)."
-            )
-    return ModelError(f"{path.name} is not a model ConvScope can use; {_FACTORY_HINT}.")
+        return None, None
+    if normalize is False:
+        raise ModelError("normalize=False turns normalisation off: give no mean or std with it.")
+    means = channel_values(mean if mean is not None else (0.0,), "--mean", channels)
+    stds = channel_values(std if std is not None else (1.0,), "--std", channels, positive=True)
+    if all(m == 0 for m in means) and all(s == 1 for s in stds):
+        return None, None  # "--mean 0 --std 1": no normalisation
+    return means, stds
 
 
-def _import_factory_module(module_part: str, spec: str) -> object:
+def _requested_size(input_size: tuple[int, int] | int | None) -> tuple[int, int] | None:
+    if input_size is None:
+        return None
+    size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+    if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in size):
+        raise ModelError(f"The input size must be H or (H, W) in pixels, got {input_size!r}.")
+    if min(size) < 1:
+        raise ModelError(f"The input size must be at least 1×1 pixels, got {input_size!r}.")
+    return (int(size[0]), int(size[1]))
+
+
+def _custom_output_size(
+    transform: ImageTransform, channels: int, size: tuple[int, int] | None
+) -> tuple[int, int]:
+    """The (H, W) `transform` makes of a test image; checked against `channels` and `size`."""
+    mode = "L" if channels == 1 else "RGB"
     try:
-        if module_part.endswith(".py"):
-            path = Path(module_part)
-            file_spec = importlib.util.spec_from_file_location(f"convscope_user_{path.stem}", path)
-            if file_spec is None or file_spec.loader is None or not path.is_file():
-                raise ImportError(f"no Python file at {path}")
-            module = importlib.util.module_from_spec(file_spec)
-            file_spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(module_part)
-    except ImportError as exc:
-        raise ModelError(f"Could not import {module_part} for the model {spec}: {exc}.") from exc
-
-
-def build_from_spec(spec: str) -> nn.Module:
-    """Call the factory named by "package.module:factory" and check it gave an nn.Module.
-
-    Raises:
-        ModelError: a model file instead of a factory, a malformed spec, an import failure,
-            a factory that is not callable or did not return an eager nn.Module.
-    """
-    module_part, _, attr = spec.rpartition(":")
-    if spec.lower().endswith(MODEL_FILE_SUFFIXES) or (not module_part and Path(spec).exists()):
-        raise _refuse_model_file(Path(spec))
-    if not module_part or not attr.isidentifier():
-        raise ModelError(f"The model {spec!r} should look like 'package.module:factory'.")
-    factory = getattr(_import_factory_module(module_part, spec), attr, None)
-    if factory is None:
-        raise ModelError(f"{module_part} has no {attr} to build the model {spec}.")
-    if not callable(factory):
-        raise ModelError(f"{spec} is a {type(factory).__name__}, not a function returning a model.")
-    try:
-        model = factory()
+        x = transform(Image.new(mode, (_PROBE_SIDE, _PROBE_SIDE), 128))
     except Exception as exc:
-        raise ModelError(f"Building the model {spec} failed: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(model, nn.Module):
-        raise ModelError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module.")
-    if type(model).__module__.startswith("torch.jit"):
-        raise ModelError(f"{spec}() returned a TorchScript module; ConvScope needs an eager one.")
-    return model
+        raise ModelError(
+            f"Your transform failed on a {_PROBE_SIDE}×{_PROBE_SIDE} {mode} test image: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[0] != channels:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ModelError(
+            f"Your transform must turn a PIL image into a ({channels}, H, W) tensor "
+            f"for this {channels}-channel model, but it gave {got}."
+        )
+    made = (int(x.shape[1]), int(x.shape[2]))
+    if size is not None and made != size:
+        raise ModelError(
+            f"Your transform makes {made[0]}×{made[1]} inputs but the input size asked "
+            f"is {size[0]}×{size[1]}: leave the input size out, or make them agree."
+        )
+    return made
 
 
-def _input_channels(model: nn.Module, label: str, requested: int | None) -> int:
-    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    if first is None:
-        others = sorted(
-            {type(m).__name__ for m in model.modules() if isinstance(m, nn.Conv1d | nn.Conv3d)}
-        )
-        extra = (
-            f" (it has {', '.join(others)} layers; ConvScope shows image models)" if others else ""
-        )
-        raise ModelError(f"The model {label} has no Conv2d layer to show{extra}.")
-    channels = first.in_channels
-    if requested is not None and requested != channels:
-        raise ModelError(
-            f"The model {label} takes {channels}-channel input (its first Conv2d), "
-            f"not {requested} channels."
-        )
-    if channels not in DEFAULT_SIZE:
-        raise ModelError(
-            f"The model {label} takes {channels}-channel input; ConvScope feeds images "
-            "with 1 (grayscale) or 3 (RGB) channels."
-        )
-    return channels
+def _weights_into(model: nn.Module, weights: str, label: str) -> LoadReport:
+    path = Path(weights)
+    if not path.is_file():
+        raise ModelError(f"The weights file {weights} does not exist.")
+    report = load_matching(model, read_weights_file(path), path.name, label)
+    if report.sentence():  # the page shows it too; someone starting the app reads the log
+        logger.warning("%s: %s", label, report.sentence())
+    return report
+
+
+def _traced_layers(
+    model: nn.Module, channels: int, size: tuple[int, int], label: str
+) -> list[ConvLayer]:
+    """The conv layers, or an error naming the sizes the model does run on."""
+    try:
+        return conv_layers(model, (channels, *size), model_name=label)
+    except ForwardError as exc:
+        raise ModelError(f"{exc} {size_hint(model, channels, size)}") from exc
 
 
 def load_user_model(
     spec: str,
     weights: str | None = None,
-    input_size: tuple[int, int] | None = None,
+    input_size: tuple[int, int] | int | None = None,
     input_channels: int | None = None,
     *,
     normalize: bool | None = None,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    value_range: str = "0-1",
+    transform: ImageTransform | None = None,
 ) -> LoadedModel:
     """Build the user's model from `spec`, load `weights`, and list its conv layers.
 
     Args:
         spec: "package.module:factory" or "path/to/file.py:factory".
-        weights: a .safetensors file or a state dict saved with torch.save (weights-only).
-        input_size: (H, W); default 224×224 for 3-channel models, 28×28 for 1-channel.
+        weights: a .safetensors file or a state dict saved with torch.save (weights-only),
+            possibly wrapped or prefixed; what fits is loaded, `notice` names the rest.
+        input_size: (H, W) or one side; default 224 for 3-channel models, 28 for 1-channel
+            (or what `transform` makes).
         input_channels: expected channel count; must match the first Conv2d if given.
-        normalize: ImageNet mean/std for 3-channel input (default True; ignored for 1).
+        normalize: False for no normalisation; True for ImageNet's mean/std (RGB only).
+            Default: ImageNet's for RGB on 0..1 unless `mean`/`std` are given.
+        mean, std: 1 value or one per channel, in the units of `value_range` (a missing
+            one is 0, resp. 1).
+        value_range: "0-1" or "0-255", the pixel values before normalisation.
+        transform: PIL image ("L" or "RGB") -> (C, H, W) tensor, replacing the standard
+            pipeline; `mean`/`std`/`value_range` then only say how to show its output.
 
     Raises:
-        ModelError: a sentence naming what is wrong (spec, weights keys/shapes/values,
-            no Conv2d, unsupported channels, or a forward pass failing at that size).
+        ModelError: a sentence naming what is wrong (spec, preprocessing settings, no
+            Conv2d, unsupported channels, or a forward pass failing at that size, with
+            the sizes it does run on).
+        WeightsError: a weights file that cannot be read or fits nothing of the model.
     """
     label = f"Your model ({spec})"
     model = build_from_spec(spec)
-    channels = _input_channels(model, label, input_channels)
-    weights_text = "as built by the factory (no weights file)"
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise ModelError(f"The weights file {weights} does not exist.")
-        load_checked(model, read_weights_file(path), path.name, label)
-        weights_text = f"from {path.name}"
+    channels = first_conv_channels(model, label, input_channels)
+    pixel_max = pixel_max_of(value_range)
+    means, stds = _normalisation(channels, pixel_max, normalize, mean, std)
+    size = _requested_size(input_size)
+    if transform is not None:
+        size = _custom_output_size(transform, channels, size)
+    size = size or (DEFAULT_SIZE[channels], DEFAULT_SIZE[channels])
+    report = _weights_into(model, weights, label) if weights is not None else None
     model = freeze(model)
-    size = input_size or (DEFAULT_SIZE[channels], DEFAULT_SIZE[channels])
-    use_imagenet = channels == 3 and normalize is not False
-    try:
-        layers = conv_layers(model, (channels, *size), model_name=label)
-    except ForwardError as exc:
-        raise ModelError(f"{exc} Try another input size with --input-size.") from exc
-    suffix = f"+{Path(weights).name}" if weights else ""
+    layers = _traced_layers(model, channels, size, label)
+    if transform is None:
+        transform = standard_transform(size, means, stds, crop=True, pixel_max=pixel_max)
+        described = describe_standard(
+            channels, size, crop=True, pixel_max=pixel_max, mean=means, std=stds
+        )
+    else:
+        described = describe_custom(transform, (channels, *size))
+    if report is None:
+        weights_text = "as built by the factory (no weights file)"
+    elif report.complete:
+        weights_text = f"from {report.source}"
+    else:
+        weights_text = f"{report.counts} from {report.source}"
     return LoadedModel(
-        key=f"user:{spec}{suffix}",
+        key=f"user:{spec}" + (f"+{Path(weights).name}" if weights else ""),
         name="user",
         label=label,
         module=model,
         conv_layers=layers,
         input_channels=channels,
-        input_size=(int(size[0]), int(size[1])),
+        input_size=size,
         weights=weights_text,
-        mean=IMAGENET_MEAN if use_imagenet else None,
-        std=IMAGENET_STD if use_imagenet else None,
+        notice=report.sentence() if report else None,
+        transform=transform,
+        mean=means,
+        std=stds,
+        preprocessing=described,
+        pixel_max=pixel_max,
+        initial_tensors=report.kept if report else (),
     )

@@ -20,6 +20,7 @@ from torchvision.models import get_model_weights
 from dashboard.models.hub_cache import failure_reason, fetch, hub_checkpoint, tracked
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel
+from dashboard.models.preprocessing import describe_torchvision
 from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
 from dashboard.models.state_dicts import StateDict, load_checked, read_weights_file
 
@@ -190,4 +191,5 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
         upgradable=upgradable,
         classes=tuple(weights.meta["categories"]),
         trained=upgradable is None,
+        preprocessing=describe_torchvision(transforms),
     )

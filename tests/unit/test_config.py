@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
 import pytest
 
-from dashboard.__main__ import parse_args
-from dashboard.config import Config, config_from_env
+from dashboard.__main__ import config_overrides, parse_args
+from dashboard.config import Config, config_from_env, parse_input_size
 
 
 def test_cfg01_defaults_are_offline_and_quiet() -> None:
@@ -52,3 +53,43 @@ def test_cfg05_help_lists_options() -> None:
     ).stdout
     for flag in ("--port", "--host", "--model", "--weights", "--allow-download", "PORT"):
         assert flag in out
+    for flag in ("--input-size", "--mean", "--std", "--value-range", "CONVSCOPE_VALUE_RANGE"):
+        assert flag in out
+
+
+@pytest.mark.parametrize(
+    "text, size",
+    [("28", (28, 28)), ("112x96", (112, 96)), ("112×96", (112, 96)), (" 40 X 24 ", (40, 24))],
+)
+def test_cfg06_input_size_is_h_or_hxw(text: str, size: tuple[int, int]) -> None:
+    assert parse_input_size(text) == size
+    assert config_from_env({"CONVSCOPE_INPUT_SIZE": text}).input_size == size
+    assert config_from_env({}, **vars(parse_args(["--input-size", text]))).input_size == size
+
+
+@pytest.mark.parametrize("text", ["0", "28x", "x28", "-5", "2.5", "3000", "28x0", "28x28x3"])
+def test_cfg07_bad_input_sizes_are_sentences(text: str) -> None:
+    with pytest.raises(ValueError, match=rf"^--input-size must be .*got '{text}'\.$"):
+        parse_input_size(text)
+    with pytest.raises(ValueError, match=r"^CONVSCOPE_INPUT_SIZE must be"):
+        config_from_env({"CONVSCOPE_INPUT_SIZE": text})
+
+
+def test_cfg08_preprocessing_flags_and_env_are_typed() -> None:
+    args = parse_args(["--mean", "127.5", "--std", "128,128,128", "--value-range", "0-255"])
+    config = config_from_env({"CONVSCOPE_MEAN": "0.5"}, **vars(args))
+    assert (config.mean, config.std, config.value_range) == ((127.5,), (128.0,) * 3, "0-255")
+    env = {"CONVSCOPE_MEAN": "0.485, 0.456, 0.406", "CONVSCOPE_VALUE_RANGE": "0..255"}
+    config = config_from_env(env)
+    assert config.mean == (0.485, 0.456, 0.406) and config.value_range == "0-255"
+    assert config.std is None and Config().value_range == "0-1"
+    for bad in ("1,2", "nan", "", "1,2,3,4"):
+        with pytest.raises(ValueError, match=r"^--mean must be 1 or 3 numbers"):
+            config_from_env({}, mean=bad or ",")
+
+
+def test_cfg09_only_config_fields_become_overrides() -> None:
+    """A subcommand's own options (say ``fetch --all``) must not reach Config."""
+    args = argparse.Namespace(command="fetch", all=True, port=8123, mean=None)
+    assert config_overrides(args) == {"port": 8123, "mean": None}
+    assert config_from_env({}, **config_overrides(args)).port == 8123

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from dashboard.models import ModelRegistry, load_user_model
+from dashboard.models.user_spec import NO_HOOKS
 from tests.fixtures.mnist_net import MnistNet
 
 torch.set_num_threads(2)
@@ -64,12 +68,16 @@ def test_usr03_weights_problems_are_sentences(tmp_path) -> None:
     state = _mnist_state()
     bad_shape = dict(state, **{"fc.weight": torch.zeros(10, 99)})
     save_file(bad_shape, str(tmp_path / "shape.safetensors"))
-    with pytest.raises(ValueError, match=r"fc\.weight has shape 10×99 in the file but the model"):
-        load_user_model(SPEC, weights=str(tmp_path / "shape.safetensors"))
+    loaded = load_user_model(SPEC, weights=str(tmp_path / "shape.safetensors"))
+    assert "fc.weight is 10×99 in the file but 10×784 in the model" in loaded.notice
+    assert loaded.initial_tensors == ("fc.weight",)
     missing = {k: v for k, v in state.items() if not k.startswith("conv2.")}
     save_file(missing, str(tmp_path / "missing.safetensors"))
-    with pytest.raises(ValueError, match=r"2 missing key\(s\) \(conv2\.weight, conv2\.bias\)"):
-        load_user_model(SPEC, weights=str(tmp_path / "missing.safetensors"))
+    loaded = load_user_model(SPEC, weights=str(tmp_path / "missing.safetensors"))
+    assert loaded.notice == (
+        "Loaded 4 of 6 tensors from missing.safetensors; kept the model's initial weights "
+        "for: conv2.weight, conv2.bias."
+    )
     nan = dict(state, **{"conv1.weight": torch.full((8, 1, 3, 3), float("nan"))})
     torch.save(nan, tmp_path / "nan.pt")
     with pytest.raises(ValueError, match=r"NaN or infinite values in conv1\.weight\.$"):
@@ -78,11 +86,13 @@ def test_usr03_weights_problems_are_sentences(tmp_path) -> None:
         load_user_model(SPEC, weights=str(tmp_path / "nowhere.pt"))
 
 
-def test_usr04_forward_failure_names_size_and_suggests_input_size() -> None:
+def test_usr04_forward_failure_names_size_and_the_sizes_that_work() -> None:
     with pytest.raises(ValueError) as info:
         load_user_model(SPEC, input_size=(32, 32))
-    message = str(info.value)
-    assert "could not run on a 1×32×32 input" in message and "--input-size" in message
+    assert str(info.value) == (
+        f"The model Your model ({SPEC}) could not run on a 1×32×32 input (mat1 and mat2 shapes "
+        "cannot be multiplied (1x1024 and 784x10)). It runs on 28×28: pass --input-size 28."
+    )
 
 
 def test_usr05_rgb_model_gets_224_and_imagenet_normalisation() -> None:
@@ -175,3 +185,29 @@ def test_usr11_registered_user_model_is_served_by_name() -> None:
     uploaded = reg.with_uploaded_weights("user", buffer.getvalue(), "epoch9.pt")
     assert torch.equal(uploaded.module.conv1.weight, state["conv1.weight"])
     assert not torch.equal(loaded.module.conv1.weight, state["conv1.weight"])
+
+
+def _help_text() -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "dashboard", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(out.split())  # argparse wraps lines
+
+
+def test_usr12_torchscript_refusals_say_what_help_says(tmp_path) -> None:
+    help_text = _help_text()
+    assert f"TorchScript is not supported ({NO_HOOKS})" in help_text
+    assert "model files saved whole with torch.save are never unpickled" in help_text
+    with pytest.raises(ValueError) as info:
+        load_user_model("tests.fixtures.one_size_net:build_scripted")
+    assert str(info.value) == (
+        "tests.fixtures.one_size_net:build_scripted() returned a TorchScript module, which "
+        f"ConvScope cannot inspect: {NO_HOOKS}; return the eager module (the one given to "
+        "torch.jit.script)."
+    )
+    scripted = tmp_path / "scripted.pt"
+    with zipfile.ZipFile(scripted, "w") as archive:
+        archive.writestr("scripted/code/__torch__.py", "")
+        archive.writestr("scripted/constants.pkl", b"")
+    with pytest.raises(ValueError, match=re.escape(f"cannot inspect: {NO_HOOKS};")):
+        load_user_model(str(scripted))

@@ -104,22 +104,38 @@ def test_up06_wrong_keys_are_named(reg) -> None:
     state = _custom_state()
     state["extra.weight"] = torch.zeros(1)
     del state["0.bias"]
+    loaded = reg.with_uploaded_weights("custom", save_safetensors(state), "keys.safetensors")
+    assert loaded.notice == (
+        "Loaded 1 of 2 tensors from keys.safetensors; kept the model's initial weights for: "
+        "0.bias. Ignored 1 tensor the model does not have: extra.weight."
+    )
+    assert torch.equal(loaded.module[0].weight, state["0.weight"])
+    assert torch.equal(loaded.module[0].bias, reg.get("custom").module[0].bias)
     with pytest.raises(WeightsError) as info:
-        reg.with_uploaded_weights("custom", save_safetensors(state), "keys.safetensors")
+        reg.with_uploaded_weights(
+            "custom", save_safetensors({"extra.weight": torch.zeros(1)}), "none.safetensors"
+        )
     assert str(info.value) == (
-        "The weights in keys.safetensors do not fit Custom conv 1→4 3×3: 1 missing key(s) "
-        "(0.bias); 1 unexpected key(s) (extra.weight)."
+        "The weights in none.safetensors do not fit Custom conv 1→4 3×3: none of its 1 tensor "
+        "names (extra.weight) is one of the model's (0.weight, 0.bias)."
     )
 
 
 def test_up07_wrong_shape_names_key_and_both_shapes(reg) -> None:
     state = _custom_state()
     state["0.weight"] = torch.zeros(4, 1, 5, 5)
+    loaded = reg.with_uploaded_weights("custom", save_safetensors(state), "shape.safetensors")
+    assert loaded.notice == (
+        "Loaded 1 of 2 tensors from shape.safetensors; kept the model's initial weights for: "
+        "0.weight (0.weight is 4×1×5×5 in the file but 4×1×3×3 in the model)."
+    )
+    del state["0.bias"]
     with pytest.raises(WeightsError) as info:
-        reg.with_uploaded_weights("custom", save_safetensors(state), "shape.safetensors")
+        reg.with_uploaded_weights("custom", save_safetensors(state), "shape1.safetensors")
     assert str(info.value) == (
-        "The weights in shape.safetensors do not fit Custom conv 1→4 3×3: 0.weight has shape "
-        "4×1×5×5 in the file but the model expects 4×1×3×3."
+        "The weights in shape1.safetensors do not fit Custom conv 1→4 3×3: every tensor it "
+        "shares a name with has another shape (0.weight is 4×1×5×5 in the file but 4×1×3×3 "
+        "in the model)."
     )
 
 
@@ -152,5 +168,6 @@ def test_up10_zoo_upload_loads_without_copying_the_base(reg, monkeypatch, tmp_pa
     assert not any(t.is_meta or t.requires_grad for t in loaded.module.parameters())
     assert loaded.input_size == (224, 224) and loaded.mean == (0.485, 0.456, 0.406)
     partial = save_safetensors(dict(list(state.items())[2:]))
-    with pytest.raises(WeightsError, match=r"do not fit SqueezeNet 1\.1: 2 missing key"):
-        reg.with_uploaded_weights("squeezenet1_1", partial, "partial.safetensors")
+    loaded = reg.with_uploaded_weights("squeezenet1_1", partial, "partial.safetensors")
+    assert loaded.notice.startswith("Loaded 50 of 52 tensors from partial.safetensors; kept")
+    assert loaded.initial_tensors == ("features.0.weight", "features.0.bias")

@@ -18,6 +18,7 @@ from PIL import Image
 from dashboard import figures
 from dashboard.caching import ComputeOnceCache
 from dashboard.capture import Activations, InferenceQueue, activation_cache, capture_activations
+from dashboard.capture.predict import ClassScore, top_k
 from dashboard.config import Config
 from dashboard.errors import ModelError
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
@@ -28,12 +29,17 @@ from dashboard.views import (
     DetailView,
     FeatureView,
     KernelView,
+    PredictionView,
     Selection,
     View,
     describe,
+    prediction_view,
 )
 
 log = logging.getLogger(__name__)
+# A session's prediction passes queue in a lane of their own: beside its activation pass,
+# not refused as "your previous image" by it.
+PREDICTION_LANE = "/predictions"
 
 
 def _figure_json(figure: go.Figure) -> dict:
@@ -64,6 +70,8 @@ class Explorer:
         # the serialised kernel pages (<= ~1.8 MB each) and display arrays.
         self._kernel_pages: ComputeOnceCache[dict] = ComputeOnceCache(16)
         self._displays: ComputeOnceCache[np.ndarray] = ComputeOnceCache(32)
+        # Top classes per (model key, image key): a few numbers each; () when not a classifier.
+        self._predictions: ComputeOnceCache[tuple[ClassScore, ...]] = ComputeOnceCache(256)
 
     # --- models, layers and images ---------------------------------------------------
 
@@ -126,8 +134,34 @@ class Explorer:
             model = self.model(model_name)
             self.layer_outputs(model, image_key)
             self.display_image(model, image_key)
+            self.predictions(View(model_name, None, image_key))
         except Exception:
             log.exception("warming %s on %s failed", model_name, image_key)
+
+    def predictions(self, view: View) -> PredictionView:
+        """The model's top 5 classes for the view's image: one full forward pass per (model,
+        image), never on a layer switch.
+
+        The activation pass for the same image goes first (joined, or read from the cache):
+        passes run one at a time, and the grids must not wait behind this one.
+        """
+        model = self.model(view.model, view.weights)
+        key = (model.key, view.image)
+        scores = self._predictions.peek(key)
+        if scores is None:
+            self.layer_outputs(model, view.image, view.session)
+
+            def forward() -> tuple[ClassScore, ...]:
+                x = self.input_tensor(model, view.image)
+                return tuple(top_k(model.module, x) or ())
+
+            scores = self.queue.run(
+                view.session + PREDICTION_LANE,
+                ("predictions", *key),
+                lambda: self._predictions.get_or_compute(key, forward),
+                what=f"Predicting with {model.label}",
+            )
+        return prediction_view(model, scores)
 
     def kernel_weights(self, model: LoadedModel, layer: ConvLayer) -> np.ndarray:
         conv = model.module.get_submodule(layer.name)
@@ -326,6 +360,7 @@ class Explorer:
             "activation_cache_bytes": self.activations.used,
             "activation_cache_budget": self.activations.budget,
             "forward_passes": self.activations.stats.forward_passes,
+            "prediction_passes": self._predictions.stats.forward_passes,
             "passes_pending": self.queue.pending,
             "passes_refused": self.queue.refused,
             "models_cached": len(models),

@@ -190,6 +190,8 @@ def build_layout(
                 ],
                 className="detail-row",
             ),
+            # how the image became the model's input, in words (set with the model)
+            html.P(id=ids.PREPROCESSING, className="muted caption"),
         ],
         id=ids.DETAIL_PANEL,
         className="panel wide",
@@ -212,7 +214,14 @@ def build_layout(
             html.Div(id=ids.WEIGHTS_STATUS, className="info", role="status"),
             html.Div(id=ids.UPLOAD_STATUS, className="status", role="alert"),
             html.Div(id=ids.STATUS, className="status", role="alert"),
-            html.Div(id=ids.LAYER_INFO, className="info"),
+            # the model's top classes share the layer's line: seen without pushing the grids
+            html.Div(
+                [
+                    html.Div(id=ids.LAYER_INFO, className="info"),
+                    html.Div(id=ids.PREDICTIONS, className="predictions"),
+                ],
+                className="info-row",
+            ),
             panels,
             detail,
             dcc.Store(id=ids.CHANNEL_STORE, data=0),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from dashboard import figures
+from dashboard.capture.predict import ClassScore
 from dashboard.models import ConvLayer, LoadedModel
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
 
@@ -70,6 +71,44 @@ class FeatureView:
     figure: go.Figure
     channel: int
     info: str
+
+
+MSG_NOT_A_CLASSIFIER = "This model's output is not a class vector; no predictions."
+MSG_RANDOM_WEIGHTS = "Random weights: these predictions mean nothing."
+
+
+@dataclass(frozen=True)
+class RankedClass:
+    name: str  # the class name, or "class 17" where the model has none
+    probability: float
+    logit: float
+    index: int
+
+
+@dataclass(frozen=True)
+class PredictionView:
+    """The predictions panel: the top classes, most probable first, and what to say beside
+    them ("" when nothing needs saying)."""
+
+    classes: tuple[RankedClass, ...]
+    note: str
+
+
+def prediction_view(model: LoadedModel, scores: tuple[ClassScore, ...]) -> PredictionView:
+    """The panel for ``scores``; none means the model's output is not a class vector."""
+    if not scores:
+        return PredictionView((), MSG_NOT_A_CLASSIFIER)
+    names = model.classes or ()
+    ranked = tuple(
+        RankedClass(
+            names[s.index] if s.index < len(names) else f"class {s.index}",
+            s.probability,
+            s.logit,
+            s.index,
+        )
+        for s in scores
+    )
+    return PredictionView(ranked, "" if model.trained else MSG_RANDOM_WEIGHTS)
 
 
 def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeometry) -> str:

@@ -11,6 +11,7 @@ from dash import Dash
 
 from dashboard.callbacks.inputs import register_inputs
 from dashboard.callbacks.panels import register_panels
+from dashboard.callbacks.predictions import register_predictions
 from dashboard.callbacks.selection import register_selection
 from dashboard.callbacks.zoom import register_zoom
 from dashboard.explorer import Explorer
@@ -18,5 +19,11 @@ from dashboard.explorer import Explorer
 
 def register_callbacks(app: Dash, explorer: Explorer) -> None:
     """Register every callback on ``app`` (never on the global dash.callback list)."""
-    for register in (register_inputs, register_panels, register_selection, register_zoom):
+    for register in (
+        register_inputs,
+        register_panels,
+        register_selection,
+        register_zoom,
+        register_predictions,
+    ):
         register(app, explorer)

@@ -58,11 +58,13 @@ def view_of(
 
 
 def layer_options(explorer: Explorer, model_name: str, weights: dict | None):
-    """Layer dropdown options, the first layer, the model's notice and whether to hide it."""
+    """Layer dropdown options, the first layer, the model's notice and whether to hide it,
+    and how an image becomes the model's input."""
     model = explorer.model(model_name, weights)
     options = [{"label": layer.label, "value": layer.name} for layer in model.conv_layers]
     notice = model.notice or ""
-    return options, model.conv_layers[0].name, notice, not notice
+    seen = f"The input the model saw: {model.preprocessing}."
+    return options, model.conv_layers[0].name, notice, not notice, seen
 
 
 def typed_arrays(value: object) -> object:

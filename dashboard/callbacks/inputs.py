@@ -20,10 +20,11 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         Output(ids.LAYER_SELECT, "value"),
         Output(ids.MODEL_NOTICE, "children"),
         Output(ids.MODEL_NOTICE, "hidden"),
+        Output(ids.PREPROCESSING, "children"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
     )
-    @guarded(lambda text: ([], None, text, False))
+    @guarded(lambda text: ([], None, text, False, ""))
     def on_model(model, weights):
         model = edge.model(model, explorer.models.names)
         return layer_options(explorer, model, edge.weights_ref(weights))
@@ -45,7 +46,9 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         data = decode_data_url(contents, filename, max_bytes=config.max_weights_bytes)
         loaded = explorer.upload_weights(model, data, filename)
         stored = {"model": model, "key": loaded.key}
-        return stored, f"Showing {loaded.label} with your weights from {filename}."
+        status = f"Showing {loaded.label} with your weights from {filename}."
+        # a checkpoint covering part of the model says which layers kept their weights
+        return stored, f"{status} {loaded.notice}" if loaded.notice else status
 
     @app.callback(
         Output(ids.DOWNLOAD_STATUS, "children"),

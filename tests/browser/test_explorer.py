@@ -151,3 +151,24 @@ def test_br08_file_over_the_limit_is_refused_in_the_browser_with_a_sentence(
     assert message == "The file is larger than the 0.01 MB limit."
     assert "big.png" not in dash_duo.find_element(f"#{ids.SAMPLE_SELECT}").text
     assert dash_duo.get_logs() == []
+
+
+_FIRST_CLASS = """
+const li = document.querySelector('#' + arguments[0] + ' li');
+return li ? li.firstChild.textContent : null;
+"""
+
+
+def test_br_pred01_tinyvgg_names_the_shape_it_is_shown(dash_duo) -> None:
+    start(dash_duo)
+    first = lambda: dash_duo.driver.execute_script(_FIRST_CLASS, ids.PREDICTIONS)  # noqa: E731
+    wait_for(first, message="the default image's predictions")
+    for shape in ("circle", "stripes"):
+        choose(dash_duo, ids.SAMPLE_SELECT, f"shape: {shape}")
+        wait_for(lambda s=shape: first() == s, timeout=30, message=f"{shape} ranked first")
+    panel = dash_duo.find_element(f"#{ids.PREDICTIONS}")
+    assert "Top 5 classes:" in panel.text and "Random weights" not in panel.text
+    # seen without scrolling: above the grids, inside the first screen
+    grid = dash_duo.find_element(f"#{KERNEL}")
+    assert panel.location["y"] + panel.size["height"] <= grid.location["y"]
+    assert dash_duo.get_logs() == []

@@ -132,6 +132,7 @@ def size_hint(
     sides = sorted(tried)
     return (
         f"It did not run on any of the {len(tried)} sizes tried either "
-        f"({_shown(sides[0])} to {_shown(sides[-1])}), so the input size is probably "
-        "not what is wrong: check the model's forward()."
+        f"({_shown(sides[0])} to {_shown(sides[-1])}): if it was trained on another size, "
+        "e.g. a non-square one, pass it with --input-size HxW (112x96 is 112 high, 96 "
+        "wide); otherwise check the model's forward()."
     )

@@ -65,14 +65,15 @@ def test_sh04_declared_sizes_read_timm_configs_and_ignore_junk() -> None:
     assert len(sizes) == len(set(sizes)) == 2 + len(COMMON_SIDES) - 3  # 12, 48, 64 once
 
 
-def test_sh05_a_model_that_never_runs_is_not_blamed_on_the_size() -> None:
+def test_sh05_a_model_that_runs_at_no_square_size_gets_both_hints() -> None:
     with pytest.raises(ModelError) as info:
         load_user_model(f"{FIXTURE}:build_broken", input_size=32)
     message = str(info.value)
     assert "could not run on a 3×32×32 input (this forward never works)." in message
     assert message.endswith(
         f"It did not run on any of the {len(COMMON_SIDES) - 1} sizes tried either (12×12 to "
-        "512×512), so the input size is probably not what is wrong: check the model's forward()."
+        "512×512): if it was trained on another size, e.g. a non-square one, pass it with "
+        "--input-size HxW (112x96 is 112 high, 96 wide); otherwise check the model's forward()."
     )
 
 

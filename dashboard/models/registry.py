@@ -67,6 +67,9 @@ def _with_upload(base: LoadedModel, key: str, module: nn.Module, report: LoadRep
         notice=report.sentence(),
         upgradable=None,
         initial_tensors=report.kept,
+        # the user's weights for every tensor are trained weights; a partial file on random
+        # weights leaves part random (the notice says which)
+        trained=report.complete or base.trained,
     )
 
 

@@ -48,6 +48,8 @@ def test_up01_custom_round_trip(reg, kind: str) -> None:
     assert torch.equal(conv.weight, state["0.weight"]) and torch.equal(conv.bias, state["0.bias"])
     assert loaded.key.startswith("custom:upload:") and len(loaded.key) == len("custom:upload:") + 16
     assert loaded.weights == f"uploaded {filename}" and loaded.notice is None
+    # every tensor is the user's: trained weights, though the base "custom" model is random
+    assert loaded.trained and not reg.get("custom").trained
     assert loaded.conv_layers == reg.get("custom").conv_layers
     assert not any(p.requires_grad for p in loaded.module.parameters())
     # the shared base model is untouched, and the same bytes come from the cache

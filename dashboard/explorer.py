@@ -132,9 +132,8 @@ class Explorer:
         visitor's page does not wait for it. Failures are logged: a visitor will see them."""
         try:
             model = self.model(model_name)
-            self.layer_outputs(model, image_key)
             self.display_image(model, image_key)
-            self.predictions(View(model_name, None, image_key))
+            self.predictions(View(model_name, None, image_key))  # after the grids' own pass
         except Exception:
             log.exception("warming %s on %s failed", model_name, image_key)
 

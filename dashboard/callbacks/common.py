@@ -43,12 +43,13 @@ def guarded(on_error: Callable[[str], object]):
 def view_of(
     explorer: Explorer, model, layer, image, channel, weights, session, size=None, **modes
 ) -> View:
-    """A View from raw component values, each checked at the edge."""
+    """A View from raw component values, each checked at the edge (``layer`` None: a panel
+    that shows no layer, e.g. the predictions)."""
     return View(
         feature_px=edge.plot_size(size, "feature"),
         kernel_px=edge.plot_size(size, "kernel"),
         model=edge.model(model, explorer.models.names),
-        layer=edge.name(layer, "layer choice"),
+        layer=edge.name(layer, "layer choice") if layer is not None else None,
         image=edge.key(image, "image choice") if image is not None else "",
         channel=edge.channel(channel),
         weights=edge.weights_ref(weights),

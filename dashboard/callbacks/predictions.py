@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State, html
 
-from dashboard import edge, ids
-from dashboard.callbacks.common import guarded
+from dashboard import ids
+from dashboard.callbacks.common import guarded, view_of
 from dashboard.explorer import Explorer
-from dashboard.views import ANONYMOUS, PredictionView, RankedClass, View
+from dashboard.views import PredictionView, RankedClass
 
 
 def share(probability: float) -> str:
@@ -52,12 +52,5 @@ def register_predictions(app: Dash, explorer: Explorer) -> None:
     )
     @guarded(lambda text: html.Span(text, className="error"))
     def on_predictions(model, image, weights, session):
-        # not view_of: no layer is involved, and view_of requires one
-        view = View(
-            model=edge.model(model, explorer.models.names),
-            layer=None,
-            image=edge.key(image, "image choice") if image is not None else "",
-            weights=edge.weights_ref(weights),
-            session=edge.session(session) or ANONYMOUS,
-        )
+        view = view_of(explorer, model, None, image, 0, weights, session)
         return prediction_panel(explorer.predictions(view))

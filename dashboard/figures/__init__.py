@@ -8,8 +8,13 @@ The package exports what the app uses; budgets (MAX_*_CELLS), layouts and the pu
 helpers stay in their modules.
 """
 
+from dashboard.figures.blend import overlay_figure
 from dashboard.figures.detail import feature_detail
+from dashboard.figures.explain import explanation_figure
 from dashboard.figures.features import feature_grid
+from dashboard.figures.featurevis import feature_vis_figure
+from dashboard.figures.highlight import field_shapes, pixel_marker
+from dashboard.figures.histogram import activation_histogram, channel_stats_figure
 from dashboard.figures.kernel_overview import (
     NormGeometry,
     channel_kernels,
@@ -31,12 +36,17 @@ __all__ = [
     "FeatureGeometry",
     "KernelPaging",
     "NormGeometry",
+    "activation_histogram",
     "channel_kernels",
+    "channel_stats_figure",
+    "explanation_figure",
     "feature_detail",
     "feature_geometry",
     "feature_grid",
     "feature_outline",
+    "feature_vis_figure",
     "feature_window",
+    "field_shapes",
     "kernel_grid",
     "kernel_norm_overview",
     "kernel_norm_window",
@@ -47,7 +57,9 @@ __all__ = [
     "needs_overview",
     "norm_geometry",
     "norm_outline",
+    "overlay_figure",
     "overview_cells",
     "overview_channel",
     "page_of",
+    "pixel_marker",
 ]

@@ -10,9 +10,13 @@ Cell (r, c) of the trace is mosaic cell (Y, X) = (origin_y + r, origin_x + c). T
 tile_row * ncols + tile_col, at (y, x) = (Y mod pitch_h, X mod pitch_w) within it, which is
 map position (row, col) = (y * step, x * step). A cell past the last channel, or whose
 (y, x) lies outside the tile's first ``size`` cells, is padding: [value, -1, -1, -1].
+A sorted grid adds ``order``: the tile at position p shows channel order[p], which is the
+channel reported (the key is absent when every tile shows its own channel).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 
 def cell_spec(
@@ -23,9 +27,13 @@ def cell_spec(
     step: int,
     ncols: int,
     channels: int,
+    order: np.ndarray | None = None,
 ) -> dict:
-    """The ``meta.cells`` of a trace whose customdata is its cells' raw values (see above)."""
-    return {
+    """The ``meta.cells`` of a trace whose customdata is its cells' raw values (see above).
+
+    `order`: a checked display order (tiles.checked_order), None for the identity.
+    """
+    spec = {
         "origin": [int(origin[0]), int(origin[1])],
         "pitch": [int(pitch[0]), int(pitch[1])],
         "size": [int(size[0]), int(size[1])],
@@ -33,3 +41,6 @@ def cell_spec(
         "ncols": int(ncols),
         "channels": int(channels),
     }
+    if order is not None:
+        spec["order"] = [int(ch) for ch in order]
+    return spec

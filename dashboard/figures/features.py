@@ -32,8 +32,10 @@ from dashboard.figures.style import (
 from dashboard.figures.tiles import (
     MAX_GRID_CELLS,
     FeatureGeometry,
+    checked_order,
     feature_geometry,
     feature_outline,
+    order_meta,
 )
 from dashboard.modes import ScaleMode
 
@@ -82,11 +84,16 @@ def cell_hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
 
 
 def _title(
-    layer: str | None, shape: tuple[int, ...], g: FeatureGeometry, scale: ScaleMode, n_bad: int
+    layer: str | None,
+    shape: tuple[int, ...],
+    g: FeatureGeometry,
+    scale: ScaleMode,
+    n_bad: int,
+    sorted_: bool,
 ) -> str:
     c, h, w = shape
     parts = [layer] if layer else []
-    parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}")
+    parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}" + " (sorted)" * sorted_)
     if colour_scale(shape, scale) != scale:
         parts.append("1×1 maps: one colour scale for all tiles")
     elif scale == ScaleMode.TILE:
@@ -107,6 +114,7 @@ def feature_grid(
     max_cells: int = MAX_GRID_CELLS,
     selected: int | None = None,
     layer: str | None = None,
+    order: np.ndarray | None = None,
 ) -> go.Figure:
     """All channels of one layer's activations as one heatmap mosaic.
 
@@ -120,6 +128,9 @@ def feature_grid(
             maps are block-averaged only when they do not fit it.
         selected: channel to outline, or None.
         layer: optional layer name for the title.
+        order: display order, a permutation of range(C): tile i (row-major) shows channel
+            order[i]; None (or the identity) draws channel i there. Hover, clicks and the
+            outline name true channels; meta.cells and layout.meta then carry "order".
 
     Returns:
         Figure with data[0] = the mosaic heatmap (z uint8 colour, customdata float32
@@ -129,28 +140,39 @@ def feature_grid(
         explicitly, so this trace restores the overview after a zoom.feature_window
         replaced it), then a
         cover for the empty slots (only when the last row is short) and the separators;
-        layout.meta = {"grid": "feature", **asdict(geometry)}.
+        layout.meta = {"grid": "feature", **asdict(geometry)}, plus "order" (a list)
+        when sorted.
 
     Raises:
         TypeError: maps are not real numbers.
-        ValueError: maps are not 3-D or empty, or `scale` is unknown.
+        ValueError: maps are not 3-D or empty, `scale` is unknown, or `order` is not a
+            permutation of the channels.
     """
     if scale not in tuple(ScaleMode):
         raise ValueError(f"scale must be one of {tuple(map(str, ScaleMode))}, got {scale!r}.")
     scale = ScaleMode(scale)
     arr = checked_array(maps, "maps", 3, "channels, height, width")
+    order = checked_order(order, arr.shape[0])
     geometry = feature_geometry(arr.shape, max_cells)
     f = geometry.factor
     raw, n_bad = clean_float32(arr)
     blocks = block_mean(raw, f)
     lo, factor = colour_limits(raw, scale)
+    if order is not None:  # tile i shows channel order[i], with that channel's colours
+        blocks, lo, factor = blocks[order], lo[order], factor[order]
     colour = colour_index(blocks, lo, factor)
 
     c, th, tw = blocks.shape
     z = tile_mosaic(colour, geometry.nrows, geometry.ncols)
     values = tile_mosaic(blocks.astype(np.float32, copy=False), geometry.nrows, geometry.ncols)
     cells = cell_spec(
-        origin=(0, 0), pitch=(th, tw), size=(th, tw), step=f, ncols=geometry.ncols, channels=c
+        origin=(0, 0),
+        pitch=(th, tw),
+        size=(th, tw),
+        step=f,
+        ncols=geometry.ncols,
+        channels=c,
+        order=order,
     )
 
     _, h, w = arr.shape
@@ -187,14 +209,14 @@ def feature_grid(
     )
     xaxis, yaxis = mosaic_axes(*z.shape)
     layout = base_layout(
-        _title(layer, arr.shape, geometry, scale, n_bad),
+        _title(layer, arr.shape, geometry, scale, n_bad, order is not None),
         uirevision=f"feature:{c}x{h}x{w}:{f}",
     )
     layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
-        shapes=feature_outline(geometry, selected),
-        meta={"grid": "feature", **asdict(geometry)},
+        shapes=feature_outline(geometry, selected, order=order),
+        meta={"grid": "feature", **asdict(geometry)} | order_meta(order),
     )
     if n_bad:
         logger.info("feature_grid: %d non-finite activations shown as 0", n_bad)

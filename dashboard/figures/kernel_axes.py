@@ -3,12 +3,14 @@
 Every label is a real channel number (no "+5" offsets). Labels along a row are thinned to
 round numbers until no two neighbours are closer than MIN_PITCH_PX or than half their
 widths plus AIR_PX, on the default panel (PLOT_PX of plot height on a 1.5:1 panel).
+A sorted page (its output channels in a display order, not start..stop-1) labels every
+n-th column from its first with that column's true channel, and names bands by rank.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from dashboard.figures.style import MUTED
 from dashboard.figures.wrapping import BAND_ASPECT, KernelLayout
@@ -22,6 +24,7 @@ MIN_PITCH_PX = 30.0  # at most one label per this many px along x
 ROW_PITCH_PX = 16.0  # and along y (a label is ~13 px tall)
 TOP_MARGIN = 36
 LABELS_TOP_MARGIN = 52  # room for the output numbers between the title and the mosaic
+SORTED = " (sorted)"  # after "output channel" on a page in display order
 
 
 def cell_px(layout: KernelLayout) -> float:
@@ -49,50 +52,72 @@ def labels_fit(
     )
 
 
-def round_channels(
-    first: int, count: int, centres: Callable[[int], list[float]], pitch: float = MIN_PITCH_PX
+def round_positions(
+    offset: int,
+    count: int,
+    text: Callable[[int], str],
+    centres: Callable[[int], list[float]],
+    pitch: float = MIN_PITCH_PX,
 ) -> list[int]:
-    """The densest round channel numbers in first .. first+count-1 whose labels fit.
+    """The densest positions k in 0..count-1 with offset + k round whose labels fit.
 
-    centres(channel) gives the px centres of that channel's labels (one per block).
-    Falls back to the first channel alone.
+    text(k) is position k's label, centres(k) the px centres of its labels (one per block).
+    offset = the first channel makes round channel numbers; offset 0 (a sorted page)
+    labels every n-th position from the first. Falls back to the first position alone.
     """
     for step in NICE_STEPS:
-        chosen = [ch for ch in range(first, first + count) if ch % step == 0] or [first]
-        where = [(x, str(ch)) for ch in chosen for x in centres(ch)]
+        chosen = [k for k in range(count) if (offset + k) % step == 0] or [0]
+        where = [(x, text(k)) for k in chosen for x in centres(k)]
         if labels_fit(
             [x for x, _ in where], [t for _, t in where], pitch, side=pitch != ROW_PITCH_PX
         ):
             return chosen
-    return [first]
+    return [0]
+
+
+def _namer(first: int, names: Sequence[int] | None) -> tuple[int, Callable[[int], str]]:
+    """(offset, text) for round_positions: channel first + k, or names[k] on a sorted page."""
+    if names is None:
+        return first, lambda k: str(first + k)
+    return 0, lambda k: str(int(names[k]))
 
 
 def _array_ticks(values: list[float], texts: list[str], size: int = 11) -> dict:
     return {"tickmode": "array", "tickvals": values, "ticktext": texts, "tickfont": {"size": size}}
 
 
-def channel_ticks(first: int, count: int, size: int, px: float, pitch: float) -> dict:
-    """Ticks at tile centres naming real channels, thinned to round numbers that fit."""
-    chosen = round_channels(first, count, lambda ch: [(ch - first) * size * px], pitch)
-    return _array_ticks(
-        [(ch - first) * size + (size - 1) / 2 for ch in chosen], list(map(str, chosen))
-    )
+def channel_ticks(
+    first: int, count: int, size: int, px: float, pitch: float, names: Sequence[int] | None = None
+) -> dict:
+    """Ticks at tile centres naming real channels, thinned to round numbers that fit.
+
+    names: the true channel of each of the `count` tiles when they are not first, first+1,
+    ... (a sorted page); then every n-th tile from the first is labelled.
+    """
+    offset, text = _namer(first, names)
+    chosen = round_positions(offset, count, text, lambda k: [k * size * px], pitch)
+    return _array_ticks([k * size + (size - 1) / 2 for k in chosen], [text(k) for k in chosen])
 
 
 def _range_text(prefix: str, first: int, last: int) -> str:
     return f"{prefix} {first}–{last}" if last > first else f"{prefix} {first}"
 
 
-def band_ticks(layout: KernelLayout, start: int) -> dict:
-    """y ticks naming each band's output channels ("out 16–31"), at most MAX_BAND_LABELS."""
+def band_ticks(layout: KernelLayout, start: int, ranked: bool = False) -> dict:
+    """y ticks naming each band's output channels ("out 16–31"), at most MAX_BAND_LABELS.
+
+    ranked: the page is sorted, so a band holds no range of channels; it is named by the
+    1-based ranks of its columns instead ("rank 17–32").
+    """
     rows, cols = layout.block_inputs * layout.kh, layout.band_cols
     shown = range(0, layout.bands, -(-layout.bands // MAX_BAND_LABELS))
     shown = range(0, layout.bands, max(shown.step, _band_step(layout)))
+    prefix, base = ("rank", start + 1) if ranked else ("out", start)
     return _array_ticks(
         [band * layout.band_pitch + (rows - 1) / 2 for band in shown],
         [
             _range_text(
-                "out", start + b * cols, min(start + layout.outputs, start + (b + 1) * cols) - 1
+                prefix, base + b * cols, min(base + layout.outputs, base + (b + 1) * cols) - 1
             )
             for b in shown
         ],
@@ -133,18 +158,21 @@ def block_ticks(layout: KernelLayout) -> dict:
     )
 
 
-def out_labels(layout: KernelLayout, start: int, blocks: range) -> list[dict]:
+def out_labels(
+    layout: KernelLayout, start: int, blocks: range, names: Sequence[int] | None = None
+) -> list[dict]:
     """Annotations with the real output channel numbers above the columns of `blocks`.
 
     Thinned across all blocks at once, so the last label of one block never runs into the
-    first of the next.
+    first of the next. names: the true channels of a sorted page's columns.
     """
     px, kw = cell_px(layout), layout.kw
 
-    def centres(ch: int) -> list[float]:
-        return [(q * layout.block_pitch + (ch - start) * kw) * px for q in blocks]
+    def centres(k: int) -> list[float]:
+        return [(q * layout.block_pitch + k * kw) * px for q in blocks]
 
-    channels = round_channels(start, layout.band_cols, centres)
+    offset, text = _namer(start, names)
+    columns = round_positions(offset, layout.band_cols, text, centres)
     label = {
         "xref": "x",
         "yref": "y domain",  # stays on top of the mosaic when zoomed
@@ -154,25 +182,25 @@ def out_labels(layout: KernelLayout, start: int, blocks: range) -> list[dict]:
         "font": {"size": 10, "color": MUTED},
     }
     return [
-        {**label, "x": q * layout.block_pitch + (ch - start) * kw + (kw - 1) / 2, "text": str(ch)}
+        {**label, "x": q * layout.block_pitch + k * kw + (kw - 1) / 2, "text": text(k)}
         for q in blocks
-        for ch in channels
+        for k in columns
     ]
 
 
-def _fitting_blocks(layout: KernelLayout, start: int) -> range:
-    """Every block whose output numbers still fit next to the others' (at least the first)."""
+def _fitting_blocks(layout: KernelLayout, first: str) -> range:
+    """Every block whose output numbers (the first: `first`) still fit next to the others'."""
     for step in range(1, layout.blocks + 1):
         shown = range(0, layout.blocks, step)
         px = cell_px(layout)
         firsts = [q * layout.block_pitch * px for q in shown]
-        if labels_fit(firsts, [str(start)] * len(firsts)):
+        if labels_fit(firsts, [first] * len(firsts)):
             return shown
     return range(1)
 
 
 def kernel_axes(
-    layout: KernelLayout, start: int, groups: int
+    layout: KernelLayout, start: int, groups: int, names: Sequence[int] | None = None
 ) -> tuple[dict, dict, list[dict], dict]:
     """(xaxis ticks/title, yaxis ticks/title, annotations, margin) of a kernel page.
 
@@ -180,28 +208,34 @@ def kernel_axes(
     numbers above the mosaic, the bottom band's below it, each band's range on the left,
     rows input channels. Blocks: the output numbers above every (fitting) block, each
     block's input range below it, the first block's input numbers on the left.
+    `start` is the page's first position; names: the true output channel of each column
+    of a sorted page (None: columns show channels start, start+1, ...).
     """
     x_title, y_title, left, top = "output channel", "input channel", 56, TOP_MARGIN
     annotations: list[dict] = []
     px, inp, kh, kw = cell_px(layout), layout.inputs, layout.kh, layout.kw
+    ranked = names is not None
     if layout.bands > 1:
-        last = start + (layout.bands - 1) * layout.band_cols
-        xaxis = channel_ticks(last, start + layout.outputs - last, kw, px, MIN_PITCH_PX)
-        annotations = out_labels(layout, start, range(1))
-        yaxis = band_ticks(layout, start)
-        x_title = "output channel (top band: numbers above; bottom band: below)"
+        last = (layout.bands - 1) * layout.band_cols
+        tail = names[last:] if ranked else None
+        xaxis = channel_ticks(start + last, layout.outputs - last, kw, px, MIN_PITCH_PX, tail)
+        annotations = out_labels(layout, start, range(1), names)
+        yaxis = band_ticks(layout, start, ranked)
+        x_title = f"output channel{SORTED * ranked} (top band: numbers above; bottom band: below)"
         y_title = f"input channel 0–{inp - 1} in each band" if inp > 1 else y_title
         left, top = 24 + 7 * max(len(text) for text in yaxis["ticktext"]), LABELS_TOP_MARGIN
     elif layout.blocks > 1:
         xaxis = block_ticks(layout)
         yaxis = channel_ticks(0, layout.block_inputs, kh, px, ROW_PITCH_PX)
-        annotations = out_labels(layout, start, _fitting_blocks(layout, start))
-        x_title = "input channels of each block · output channel numbers above"
+        first = str(int(names[0])) if ranked else str(start)
+        annotations = out_labels(layout, start, _fitting_blocks(layout, first), names)
+        x_title = f"input channels of each block · output channel{SORTED * ranked} numbers above"
         y_title = "input channel (first block)"
         top = LABELS_TOP_MARGIN
     else:
-        xaxis = channel_ticks(start, layout.outputs, kw, px, MIN_PITCH_PX)
+        xaxis = channel_ticks(start, layout.outputs, kw, px, MIN_PITCH_PX, names)
         yaxis = channel_ticks(0, inp, kh, px, ROW_PITCH_PX)
+        x_title += SORTED * ranked
     y_title += " (within group)" if groups > 1 else ""
     xaxis.update(ticks="", showticklabels=True, title={"text": x_title, "standoff": 4})
     yaxis.update(ticks="", showticklabels=True, title={"text": y_title, "standoff": 4})

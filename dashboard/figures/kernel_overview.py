@@ -14,6 +14,9 @@ noise. The overview draws one cell per kernel instead, coloured by its L2 norm:
   barcode, so the output channels wrap into rows of `wrap_cols`: cell (x=c, y=r) is
   output channel r * wrap_cols + c, squares.
 
+Sorted (a display order, tiles.checked_order): column (or wrapped cell) j shows output
+channel order[j] instead of j, and hover, clicks and labels name order[j].
+
 kernel_norm_window subdivides each visible norm cell into the kernel's kh×kw real weights.
 """
 
@@ -29,6 +32,7 @@ from dashboard.figures.kernel_axes import MIN_PITCH_PX, ROW_PITCH_PX, channel_ti
 from dashboard.figures.mosaic import checked_array, clean_float32, grid_shape, positive_shape
 from dashboard.figures.paging import kernel_layout, kernel_paging
 from dashboard.figures.style import DIVERGING, VIRIDIS, base_layout, fmt, outline_rects
+from dashboard.figures.tiles import checked_order, order_meta, position_of
 from dashboard.figures.wrapping import BAND_ASPECT
 from dashboard.figures.zoom import finite_range
 
@@ -80,8 +84,13 @@ def norm_geometry(
     return NormGeometry(out, inp, kh, kw, f, 0, -(-inp // f), out)
 
 
-def overview_channel(meta: dict, x: object, y: object) -> int | None:
-    """Output channel under overview point (x, y) (clickData), from the figure's meta."""
+def overview_channel(
+    meta: dict, x: object, y: object, *, order: np.ndarray | None = None
+) -> int | None:
+    """Output channel under overview point (x, y) (clickData), from the figure's meta.
+
+    A sorted overview draws order[j] at position j: `order`, else the meta's "order".
+    """
     try:
         col, row = math.floor(float(x) + 0.5), float(y)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -89,8 +98,12 @@ def overview_channel(meta: dict, x: object, y: object) -> int | None:
     if not (math.isfinite(row) and 0 <= col < int(meta["cols"])):
         return None
     wrap = int(meta["wrap_cols"])
-    channel = col if not wrap else math.floor(row + 0.5) * wrap + col
-    return channel if 0 <= channel < int(meta["out_channels"]) else None
+    position = col if not wrap else math.floor(row + 0.5) * wrap + col
+    out = int(meta["out_channels"])
+    if not 0 <= position < out:
+        return None
+    order = checked_order(meta.get("order") if order is None else order, out)
+    return position if order is None else int(order[position])
 
 
 def needs_overview(
@@ -142,8 +155,13 @@ def _plot_px() -> tuple[float, float]:
     )
 
 
-def _overview_axes(g: NormGeometry, groups: int) -> tuple[dict, dict]:
-    """Plain: free aspect (fills the panel); wrapped: square cells, rows named by range."""
+def _overview_axes(
+    g: NormGeometry, groups: int, order: np.ndarray | None = None
+) -> tuple[dict, dict]:
+    """Plain: free aspect (fills the panel); wrapped: square cells, rows named by range.
+
+    Sorted: plain columns are labelled with their true channels, wrapped rows by rank.
+    """
     plot_w, plot_h = _plot_px()
     common = {"showgrid": False, "zeroline": False, "showline": False, "ticks": ""}
     xaxis = {**common, "range": [-0.5, g.cols - 0.5], "constrain": "domain"}
@@ -153,28 +171,36 @@ def _overview_axes(g: NormGeometry, groups: int) -> tuple[dict, dict]:
         yaxis = {**common, "range": [g.rows - 0.5, -0.5], "constrain": "domain"}
         yaxis.update(scaleanchor="x", scaleratio=1)
         y_ticks = channel_ticks(0, g.rows, 1, px, ROW_PITCH_PX)
+        prefix, base = ("out", 0) if order is None else ("rank", 1)
         y_ticks["ticktext"] = [
-            f"out {int(r) * g.cols}–{min(g.out_channels, (int(r) + 1) * g.cols) - 1}"
+            f"{prefix} {base + int(r) * g.cols}–"
+            f"{base + min(g.out_channels, (int(r) + 1) * g.cols) - 1}"
             for r in y_ticks["tickvals"]
         ]
         yaxis.update(y_ticks)
-        x_title = "output channel = the row's first + column"
+        what = "output channel" if order is None else "rank (sorted; hover names the channel)"
+        x_title = f"{what} = the row's first + column"
         y_title = "rows of output channels, one input each" + (" (its group's)" * (groups > 1))
         return {**xaxis, "title": {"text": x_title}}, {**yaxis, "title": {"text": y_title}}
     f = g.in_per_cell
-    xaxis.update(channel_ticks(0, g.cols, 1, plot_w / g.cols, MIN_PITCH_PX))
+    names = None if order is None else order.tolist()
+    xaxis.update(channel_ticks(0, g.cols, 1, plot_w / g.cols, MIN_PITCH_PX, names))
     y_ticks = channel_ticks(0, g.rows, 1, plot_h / g.rows, ROW_PITCH_PX)
     y_ticks["tickvals"] = [v * f for v in y_ticks["tickvals"]]
     y_ticks["ticktext"] = [str(int(v)) for v in y_ticks["tickvals"]]
     yaxis = {**common, **y_ticks, "range": [g.rows * f - 0.5, -0.5]}
     y_title = "input channel" + (" (within group)" if groups > 1 else "")
     y_title += f", max over blocks of {f}" if f > 1 else ""
-    return {**xaxis, "title": {"text": "output channel"}}, {**yaxis, "title": {"text": y_title}}
+    x_title = "output channel" + (" (sorted)" if order is not None else "")
+    return {**xaxis, "title": {"text": x_title}}, {**yaxis, "title": {"text": y_title}}
 
 
-def _overview_title(layer: str | None, g: NormGeometry, groups: int, dead: int, n_bad: int) -> str:
+def _overview_title(
+    layer: str | None, g: NormGeometry, groups: int, dead: int, n_bad: int, ranked: bool
+) -> str:
     parts = [layer] if layer else []
-    parts.append(f"‖kernel‖₂ of {g.out_channels} output × {g.in_channels} input channels")
+    sort = " (outputs sorted)" if ranked else ""
+    parts.append(f"‖kernel‖₂ of {g.out_channels} output × {g.in_channels} input channels{sort}")
     parts.append(f"{g.kh}×{g.kw} kernels")
     if groups > 1:
         parts.append("depthwise" if groups == g.out_channels else f"groups {groups}")
@@ -197,6 +223,7 @@ def kernel_norm_overview(
     selected: int | None = None,
     layer: str | None = None,
     max_cells: int = MAX_NORM_CELLS,
+    order: np.ndarray | None = None,
 ) -> go.Figure:
     """The L2 norm of every kernel of a conv layer: columns = outputs, rows = inputs.
 
@@ -206,25 +233,33 @@ def kernel_norm_overview(
         selected: output channel to outline (one rect pair around its column or cell).
         layer: optional layer name for the title.
         max_cells: cell budget; above it inputs are max-pooled in blocks (see module doc).
+        order: display order of the output channels, a permutation of range(out): column
+            (wrapped: cell) j shows channel order[j]; None (or the identity): today's.
 
     Returns:
         Figure with data[0] = heatmap, z float32 = the raw norms (max of a block when
         in_per_cell > 1), viridis on [0, largest norm], norms <= DEAD_FRACTION of it in
-        DEAD_COLOUR. Plain: no customdata, x = output channel. Wrapped: customdata float32
-        (rows, cols, 3) = [norm, absolute input channel, output channel] (tail: -1).
-        layout.meta = {"grid": "kernel_norms", **asdict(NormGeometry), "groups", "dead"};
-        overview_channel(meta, x, y) maps a click to its output channel.
+        DEAD_COLOUR. Plain: no customdata, x = output channel; sorted, x = position and
+        customdata uint16 (int32 past 65,535 channels) (rows, cols) = the true output
+        channel (~3 B a cell more). Wrapped: customdata float32 (rows, cols, 3) = [norm,
+        absolute input channel, output channel] (tail: -1). layout.meta = {"grid":
+        "kernel_norms", **asdict(NormGeometry), "groups", "dead"}, plus "order" when
+        sorted; overview_channel(meta, x, y) maps a click to its output channel.
 
     Raises:
         TypeError: weights are not real numbers.
-        ValueError: weights are not 4-D or empty, or groups does not divide out.
+        ValueError: weights are not 4-D or empty, groups does not divide out, or `order`
+            is not a permutation of the output channels.
     """
     raw, n_bad, groups = _checked(weights, groups)
     out, inp, kh, kw = raw.shape
+    order = checked_order(order, out)
     g = norm_geometry(raw.shape, max_cells)
     norms = kernel_norms(raw)  # (out, in)
     top = float(norms.max()) or 1.0
     dead = int(np.count_nonzero(norms <= DEAD_FRACTION * top))
+    channels = np.arange(out) if order is None else order  # the channel at each position
+    norms = norms if order is None else norms[order]
     norm_text = f"‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"
     trace = {"zmin": 0.0, "zmax": top, "colorscale": _norm_colours(top), "hoverongaps": False}
     if g.wrap_cols:
@@ -232,8 +267,8 @@ def kernel_norm_overview(
         z[:out] = norms[:, 0]
         cells = np.full((g.rows * g.cols, 3), -1.0, dtype=np.float32)
         cells[:out, 0] = norms[:, 0]
-        cells[:out, 1] = np.arange(out) // (out // groups)
-        cells[:out, 2] = np.arange(out)
+        cells[:out, 1] = channels // (out // groups)
+        cells[:out, 2] = channels
         trace.update(z=z.reshape(g.rows, g.cols), customdata=cells.reshape(g.rows, g.cols, 3))
         hover = f"out %{{customdata[2]}} · in %{{customdata[1]}} · {norm_text}"
     else:
@@ -247,23 +282,29 @@ def kernel_norm_overview(
         within = " (within group)" if groups > 1 else ""
         where = f"max of {f} inputs, in %{{y}} ± {(f - 1) / 2:g}" if f > 1 else "in %{y}"
         hover = f"out %{{x}} · {where}{within} · {norm_text}"
+        if order is not None:  # x is a position: the hover reads the true channel instead
+            dtype = np.uint16 if out <= np.iinfo(np.uint16).max else np.int32
+            column = np.ascontiguousarray(np.broadcast_to(order.astype(dtype), z.shape))
+            trace.update(customdata=column)
+            hover = hover.replace("%{x}", "%{customdata}")
     heatmap = go.Heatmap(
         **trace,
         colorbar={"title": {"text": "‖kernel‖₂", "side": "right"}, "thickness": 12, "xpad": 4},
         hovertemplate=hover + "<extra></extra>",
         name="kernel norms",
     )
-    xaxis, yaxis = _overview_axes(g, groups)
+    xaxis, yaxis = _overview_axes(g, groups, order)
     layout = base_layout(
-        _overview_title(layer, g, groups, dead, n_bad),
+        _overview_title(layer, g, groups, dead, n_bad, order is not None),
         uirevision=f"norms:{out}x{inp}x{kh}x{kw}:{groups}",
         margin=dict(PLOT_MARGIN),
     )
     layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
-        shapes=norm_outline(g, selected),
-        meta={"grid": "kernel_norms", **asdict(g), "groups": groups, "dead": dead},
+        shapes=norm_outline(g, selected, order=order),
+        meta={"grid": "kernel_norms", **asdict(g), "groups": groups, "dead": dead}
+        | order_meta(order),
     )
     return go.Figure(data=[heatmap], layout=layout)
 
@@ -271,11 +312,16 @@ def kernel_norm_overview(
 # ---------------------------------------------------------------- one output channel
 
 
-def norm_outline(g: NormGeometry, selected: int | None) -> list[dict]:
-    """layout.shapes outlining output channel ``selected`` (one rect pair), [] if none."""
+def norm_outline(
+    g: NormGeometry, selected: int | None, *, order: np.ndarray | None = None
+) -> list[dict]:
+    """layout.shapes outlining output channel ``selected`` (one rect pair), [] if none.
+
+    `order`: the overview's display order (selected is a true channel); None = identity.
+    """
     if selected is None or not 0 <= int(selected) < g.out_channels:
         return []
-    j = int(selected)
+    j = position_of(checked_order(order, g.out_channels), int(selected))
     if g.wrap_cols:
         row, col = divmod(j, g.cols)
         return outline_rects(col - 0.5, col + 0.5, row - 0.5, row + 0.5)
@@ -419,6 +465,7 @@ def kernel_norm_window(
     groups: int = 1,
     max_cells: int = MAX_NORM_WINDOW_CELLS,
     overview_cells: int = MAX_NORM_CELLS,
+    order: np.ndarray | None = None,
 ) -> dict | None:
     """The real weights of the kernels visible in a zoomed norm overview, for data[0].
 
@@ -428,6 +475,8 @@ def kernel_norm_window(
         groups: the conv's groups (customdata names absolute input channels).
         max_cells: the window is refused above this many weights.
         overview_cells: the overview's max_cells (decides its geometry).
+        order: the overview's display order: position j shows channel order[j], whose
+            weights and number the window then holds; None = identity.
 
     Returns:
         None when the window holds more than max_cells weights or lies off the overview.
@@ -438,13 +487,14 @@ def kernel_norm_window(
         norm cell. The overview's own data[0] restores it.
 
     Raises:
-        ValueError: ranges that are not finite numbers, bad weights or groups.
+        ValueError: ranges that are not finite numbers, bad weights, groups or order.
     """
     (x_lo, x_hi), (y_lo, y_hi) = finite_range(x_range, "x_range"), finite_range(y_range, "y_range")
     arr = checked_array(weights, "weights", 4, AXES)
     out, inp, kh, kw = arr.shape
     if int(groups) < 1 or out % int(groups):
         raise ValueError(f"groups must divide the {out} output channels, got {groups}.")
+    order = checked_order(order, out)
     g = norm_geometry(arr.shape, overview_cells)
     c0, c1 = _span(x_lo, x_hi, -0.5, g.cols)
     # wrapped: row r occupies [r - 0.5, r + 0.5]; plain: input i does, whatever in_per_cell
@@ -460,7 +510,10 @@ def kernel_norm_window(
     else:
         outs, ins = np.broadcast_arrays(col[None, :], row[:, None])
     real = outs < out
-    raw, n_bad = clean_float32(arr[np.where(real, outs, 0), ins])  # (R, C, kh, kw)
+    outs = np.where(real, outs, 0)
+    if order is not None:  # positions -> the true channels drawn there
+        outs = order[outs]
+    raw, n_bad = clean_float32(arr[outs, ins])  # (R, C, kh, kw)
     cells = np.empty((*outs.shape, kh, kw, 5), dtype=np.float32)
     cells[...] = PAD
     absolute = (outs // (out // int(groups))) * inp + ins

@@ -23,9 +23,11 @@ from dashboard.figures.paging import (
     kernel_layout,
     kernel_outline,
     kernel_paging,
+    page_channels,
     page_range,
 )
 from dashboard.figures.style import KERNEL_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.tiles import checked_order, order_meta
 from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP, KernelLayout
 from dashboard.modes import KernelScale, Look
 
@@ -40,17 +42,29 @@ PADDING = (0.0, -1.0, -1.0, -1.0, -1.0)  # customdata of gap and tail cells: cha
 
 
 def _kernel_title(
-    layer: str | None, p: KernelPaging, page: int, groups: int, n_bad: int, colour: str
+    layer: str | None,
+    p: KernelPaging,
+    page: int,
+    groups: int,
+    n_bad: int,
+    colour: str,
+    ranked: bool = False,
 ) -> str:
     start, stop = page_range(p, page)
     layout = kernel_layout(p, page)
     parts = [layer] if layer else []
-    if p.pages > 1:
+    if p.pages > 1 and ranked:
+        parts.append(
+            f"output channels ranked {start + 1}–{stop} of {p.out_channels} "
+            f"(sorted; page {page + 1}/{p.pages})"
+        )
+    elif p.pages > 1:
         parts.append(
             f"output channels {start}–{stop - 1} of {p.out_channels} (page {page + 1}/{p.pages})"
         )
     else:
-        parts.append(f"{p.out_channels} output × {p.in_channels} input channels")
+        sort = " (outputs sorted)" if ranked else ""
+        parts.append(f"{p.out_channels} output × {p.in_channels} input channels{sort}")
     parts.append(f"{p.kh}×{p.kw} kernels")
     if layout.bands > 1:
         parts.append(f"{layout.bands} bands of {layout.band_cols} outputs")
@@ -97,6 +111,7 @@ def kernel_grid(
     layer: str | None = None,
     scale: KernelScale | str = KernelScale.TILE,
     look: Look | str = Look.DIVERGING,
+    order: np.ndarray | None = None,
 ) -> go.Figure:
     """One page of a conv layer's kernels: rows = input channels, columns = output channels.
 
@@ -113,6 +128,11 @@ def kernel_grid(
             the layer's. LAYER (and 1×1) and CHANNEL add a colour bar, TILE none.
         look: Look.DIVERGING (red > 0 > blue, 128 = 0) or Look.TUTORIAL (grey, black =
             min, white = max).
+        order: display order of the output channels, a permutation of range(out): page p
+            shows channels order[start:stop] (paging.page_channels), each column with its
+            own group's inputs; labels, hover and `selected` use true channel numbers, bands
+            are named by rank and the title says "ranked 65–128 of 512 (sorted; page 2/8)".
+            None (or the identity): today's figure.
 
     Returns:
         Figure with data[0] = heatmap (z uint8 as kernel_colour.py says; customdata float32
@@ -121,29 +141,33 @@ def kernel_grid(
         the page wraps, a cover over gaps and tail. layout.meta = {"grid": "kernel",
         **asdict(paging), "page", "bands", "band_cols", "band_gap", "blocks",
         "block_inputs", "block_gap"}: band b starts at row b * (block_inputs * kh +
-        band_gap) and holds channels start + b * band_cols + k; block q starts at column
+        band_gap) and holds positions start + b * band_cols + k; block q starts at column
         q * (band_cols * kw + block_gap) and holds input channels q * block_inputs + i.
         kernel_layout(KernelPaging from the meta's fields, page) gives the same numbers.
+        Position p shows channel p, or order[p] when sorted (then the meta has "order").
 
     Raises:
         TypeError: weights are not real numbers.
-        ValueError: weights are not 4-D or empty, or groups does not divide out.
+        ValueError: weights are not 4-D or empty, groups does not divide out, or `order`
+            is not a permutation of the output channels.
     """
     arr = checked_array(weights, "weights", 4, AXES)
     out, inp, kh, kw = arr.shape
     if int(groups) < 1 or out % int(groups):
         raise ValueError(f"groups must divide the {out} output channels, got {groups}.")
     groups = int(groups)
+    order = checked_order(order, out)
     paging = kernel_paging(arr.shape, max_cells)
     page = min(max(int(page), 0), paging.pages - 1)
     start, stop = page_range(paging, page)
+    channels = page_channels(paging, page, order=order)  # the true channel of each column
     finite, n_bad = clean_float32(arr)
-    raw = finite[start:stop]
+    raw = finite[start:stop] if order is None else finite[channels]
     tiles = raw.transpose(1, 0, 2, 3)  # (in, n, kh, kw): grid rows = inputs
     n = stop - start
 
-    outs = np.arange(start, stop, dtype=np.float32)
-    first_input = (np.arange(start, stop) // (out // groups)) * inp
+    outs = channels.astype(np.float32)
+    first_input = (channels // (out // groups)) * inp
     cells = np.empty((inp, n, kh, kw, 5), dtype=np.float32)
     cells[..., 0] = tiles
     cells[..., 1] = (first_input[None, :] + np.arange(inp)[:, None])[:, :, None, None]
@@ -166,18 +190,19 @@ def kernel_grid(
         name="kernels",
     )
     xaxis, yaxis = mosaic_axes(*z.shape)
-    x_ticks, y_ticks, annotations, margin = kernel_axes(layout, start, groups)
+    names = None if order is None else channels.tolist()
+    x_ticks, y_ticks, annotations, margin = kernel_axes(layout, start, groups, names)
     xaxis.update(x_ticks)
     yaxis.update(y_ticks)
     figure_layout = base_layout(
-        _kernel_title(layer, paging, page, groups, n_bad, colour.words),
+        _kernel_title(layer, paging, page, groups, n_bad, colour.words, order is not None),
         uirevision=f"kernel:{out}x{inp}x{kh}x{kw}:{groups}:{page}",
         margin=margin,
     )
     figure_layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
-        shapes=kernel_outline(paging, page, selected),
+        shapes=kernel_outline(paging, page, selected, order=order),
         meta={
             "grid": "kernel",
             **asdict(paging),
@@ -188,7 +213,8 @@ def kernel_grid(
             "blocks": layout.blocks,
             "block_inputs": layout.block_inputs,
             "block_gap": BLOCK_GAP,
-        },
+        }
+        | order_meta(order),
     )
     if annotations:
         figure_layout["annotations"] = annotations

@@ -2,14 +2,20 @@
 
 Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 (x=c, y=r) and spans ±0.5, which is exactly what plotly reports as clickData x/y.
+
+Pages hold display positions: page p shows positions page_range(p), i.e. output channels
+order[start:stop] under a display order (tiles.checked_order), start..stop-1 without one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from dashboard.figures.mosaic import positive_shape
 from dashboard.figures.style import outline_rects
+from dashboard.figures.tiles import checked_order, position_of
 from dashboard.figures.wrapping import KernelLayout, wrap_layout
 
 # A kernel cell (uint8 + 5 float32) costs ~30 B of JSON: base64, and plotly's to_json
@@ -49,19 +55,29 @@ def kernel_paging(
     return KernelPaging(out, inp, kh, kw, per_page, -(-out // per_page))
 
 
-def page_of(paging: KernelPaging, channel: int) -> int:
-    """Page (0-based) that shows output channel `channel`."""
+def page_of(paging: KernelPaging, channel: int, *, order: np.ndarray | None = None) -> int:
+    """Page (0-based) that shows output channel `channel` (drawn in display `order`)."""
     if not 0 <= channel < paging.out_channels:
         raise ValueError(
             f"Output channel {channel} does not exist; the layer has {paging.out_channels}."
         )
-    return int(channel) // paging.per_page
+    position = position_of(checked_order(order, paging.out_channels), channel)
+    return position // paging.per_page
 
 
 def page_range(paging: KernelPaging, page: int) -> tuple[int, int]:
-    """[start, stop) of the output channels on `page`."""
+    """[start, stop) of the display positions on `page` (the output channels, unsorted)."""
     start = page * paging.per_page
     return start, min(paging.out_channels, start + paging.per_page)
+
+
+def page_channels(
+    paging: KernelPaging, page: int, *, order: np.ndarray | None = None
+) -> np.ndarray:
+    """The output channels `page` shows, left to right: order[start:stop] or start..stop-1."""
+    start, stop = page_range(paging, page)
+    order = checked_order(order, paging.out_channels)
+    return np.arange(start, stop) if order is None else order[start:stop]
 
 
 def kernel_layout(paging: KernelPaging, page: int) -> KernelLayout:
@@ -70,8 +86,12 @@ def kernel_layout(paging: KernelPaging, page: int) -> KernelLayout:
     return wrap_layout(stop - start, paging.in_channels, paging.kh, paging.kw)
 
 
-def kernel_outline(paging: KernelPaging, page: int, channel: int | None) -> list[dict]:
+def kernel_outline(
+    paging: KernelPaging, page: int, channel: int | None, *, order: np.ndarray | None = None
+) -> list[dict]:
     """layout.shapes outlining output `channel` once, if it is on `page`: [halo, core].
+
+    `order`: the grid's display order (see checked_order); None = identity.
 
     Plain and banded pages: one rectangle around the channel's column. A page wrapped into
     input blocks shows the channel as one column in every block; eight separate boxes read
@@ -81,10 +101,11 @@ def kernel_outline(paging: KernelPaging, page: int, channel: int | None) -> list
     """
     if channel is None or not 0 <= channel < paging.out_channels:
         return []
-    if page_of(paging, channel) != page:
+    position = position_of(checked_order(order, paging.out_channels), channel)
+    if position // paging.per_page != page:
         return []
     layout = kernel_layout(paging, page)
-    rects = layout.column_rects(channel - page * paging.per_page)
+    rects = layout.column_rects(position - page * paging.per_page)
     if len(rects) == 1:
         return outline_rects(*rects[0])
     path = comb_path(rects)

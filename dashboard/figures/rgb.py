@@ -17,13 +17,30 @@ from dashboard.figures.mosaic import (
 )
 from dashboard.figures.overlay import grid_overlay
 from dashboard.figures.style import FEATURE_SEPARATOR, base_layout, mosaic_axes
-from dashboard.figures.tiles import MAX_RGB_CELLS, feature_outline, kernel_rgb_geometry
+from dashboard.figures.tiles import (
+    MAX_RGB_CELLS,
+    FeatureGeometry,
+    checked_order,
+    feature_outline,
+    kernel_rgb_geometry,
+    order_meta,
+    position_of,
+)
 from dashboard.modes import KernelScale, Look
 
 RGB_HOVER = (
     "out %{customdata[3]}<br>kernel row %{customdata[4]}, col %{customdata[5]}<br>"
     "R %{customdata[0]:.4g} · G %{customdata[1]:.4g} · B %{customdata[2]:.4g}"
 )
+
+
+def _outline(
+    geometry: FeatureGeometry, selected: int | None, order: np.ndarray | None
+) -> list[dict]:
+    """Outline of output channel `selected`'s tile; [] when it is not among those shown."""
+    if order is None or selected is None or not 0 <= selected < len(order):
+        return feature_outline(geometry, selected)
+    return feature_outline(geometry, position_of(order, selected))
 
 
 def kernel_rgb_grid(
@@ -34,6 +51,7 @@ def kernel_rgb_grid(
     layer: str | None = None,
     scale: KernelScale | str = KernelScale.TILE,
     look: Look | str = Look.DIVERGING,
+    order: np.ndarray | None = None,
 ) -> go.Figure:
     """Each output channel's 3×kh×kw kernel as one RGB tile (the AlexNet first-layer view).
 
@@ -43,21 +61,28 @@ def kernel_rgb_grid(
     gives the raw R/G/B weights: customdata float32 (rows, cols, 6) = [R, G, B, output
     channel, kernel row, kernel col] (empty slots: channel -1). If the tiles exceed
     `max_cells`, only the first output channels are shown and the title says so.
-    layout.meta = {"grid": "kernel_rgb", **asdict(geometry), "out_channels": out}; a
-    FeatureGeometry built from it places the tiles, as for feature_grid.
+    `order` (a permutation of range(out), None = identity) sorts the tiles: tile i shows
+    output channel order[i] (so only the top-ranked fit when not all do); `selected` and
+    the customdata are true channels, and the title says "sorted".
+    layout.meta = {"grid": "kernel_rgb", **asdict(geometry), "out_channels": out}, plus
+    "order" when sorted; a FeatureGeometry built from it places the tiles, as for
+    feature_grid.
 
     Raises:
         TypeError: weights are not real numbers.
-        ValueError: weights are not 4-D with 3 input channels, or empty.
+        ValueError: weights are not 4-D with 3 input channels, or empty, or `order` is
+            not a permutation of the output channels.
     """
     arr = checked_array(weights, "weights", 4, AXES)
     out, inp, kh, kw = arr.shape
     if inp != 3:
         raise ValueError(f"An RGB kernel view needs 3 input channels; this layer has {inp}.")
+    order = checked_order(order, out)
     geometry = kernel_rgb_geometry(arr.shape, max_cells)
     shown = geometry.channels
+    channels = np.arange(shown) if order is None else order[:shown]  # the channel per tile
     finite, n_bad = clean_float32(arr)
-    raw = finite[:shown]
+    raw = finite[:shown] if order is None else finite[channels]
     layer_wide = KernelScale(scale) == KernelScale.LAYER
     source, axes = (finite, None) if layer_wide else (raw, (1, 2, 3))
     if Look(look) == Look.TUTORIAL:
@@ -70,7 +95,7 @@ def kernel_rgb_grid(
 
     cells = np.empty((shown, kh, kw, 6), dtype=np.float32)
     cells[..., :3] = raw.transpose(0, 2, 3, 1)
-    cells[..., 3] = np.arange(shown, dtype=np.float32)[:, None, None]
+    cells[..., 3] = channels.astype(np.float32)[:, None, None]
     cells[..., 4] = np.arange(kh, dtype=np.float32)[:, None]
     cells[..., 5] = np.arange(kw, dtype=np.float32)
     nrows, ncols = geometry.nrows, geometry.ncols
@@ -85,7 +110,10 @@ def kernel_rgb_grid(
         nrows, ncols, kh, kw, colour=FEATURE_SEPARATOR, last_row_tiles=shown - (nrows - 1) * ncols
     )
     parts = [layer] if layer else []
-    parts.append(f"{out if shown == out else f'first {shown} of {out}'} RGB kernels {kh}×{kw}")
+    first = "top" if order is not None else "first"
+    sort = " (sorted)" if order is not None else ""
+    count = out if shown == out else f"{first} {shown} of {out}"
+    parts.append(f"{count} RGB kernels {kh}×{kw}{sort}")
     parts.append(f"{words}, {'one scale for the layer' if layer_wide else 'colour per kernel'}")
     if n_bad:
         parts.append(f"{n_bad} NaN/Inf shown as 0")
@@ -94,7 +122,7 @@ def kernel_rgb_grid(
     layout.update(
         xaxis=xaxis,
         yaxis=yaxis,
-        shapes=feature_outline(geometry, selected),
-        meta={"grid": "kernel_rgb", **asdict(geometry), "out_channels": out},
+        shapes=_outline(geometry, selected, order),
+        meta={"grid": "kernel_rgb", **asdict(geometry), "out_channels": out} | order_meta(order),
     )
     return go.Figure(data=[image, *overlay], layout=layout)

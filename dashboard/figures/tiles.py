@@ -1,12 +1,18 @@
-"""Row-major tile mosaics (feature maps, RGB kernels): layout and selection outline.
+"""Row-major tile mosaics (feature maps, RGB kernels): layout, selection outline, order.
 
 Mosaic coordinates are heatmap cell indices: cell (row r, col c) is centred on
 (x=c, y=r) and spans ±0.5, which is exactly what plotly reports as clickData x/y.
+
+A display order (every grid takes one) says which channel each position draws: position
+p shows channel order[p]. Figures get the unpermuted arrays plus the order; every channel
+number they send (hover, customdata, labels) is the true one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from dashboard.figures.mosaic import grid_shape, positive_shape, smallest_block_factor
 from dashboard.figures.style import outline_rects
@@ -66,10 +72,49 @@ def kernel_rgb_geometry(
     return FeatureGeometry(shown, ncols, nrows, kh, kw, 1)
 
 
-def feature_outline(geometry: FeatureGeometry, channel: int | None) -> list[dict]:
-    """layout.shapes outlining tile `channel` (halo + core rect); [] when None/out of range."""
+def checked_order(order: object, channels: int) -> np.ndarray | None:
+    """`order` as an int64 array, or None when it is None or the identity (today's drawing).
+
+    Raises:
+        ValueError: `order` is not a permutation of range(channels) (integers, each once).
+    """
+    if order is None:
+        return None
+    arr = np.asarray(order)
+    if arr.dtype.kind not in "iu" or arr.shape != (channels,):
+        raise ValueError(
+            f"A display order must list each of the {channels} channels once (integers 0 to "
+            f"{channels - 1}); got {arr.dtype} values of shape {arr.shape}."
+        )
+    arr = arr.astype(np.int64)
+    if not np.array_equal(np.sort(arr), np.arange(channels)):
+        raise ValueError(
+            f"A display order must list each of the {channels} channels 0 to {channels - 1} "
+            "exactly once; this one repeats or lacks some."
+        )
+    return None if np.array_equal(arr, np.arange(channels)) else arr
+
+
+def order_meta(order: np.ndarray | None) -> dict:
+    """{"order": [...]} to merge into a sorted figure's layout.meta; {} for the identity."""
+    return {} if order is None else {"order": [int(ch) for ch in order]}
+
+
+def position_of(order: np.ndarray | None, channel: int) -> int:
+    """Position at which `channel` is drawn (a checked order; the channel itself for None)."""
+    if order is None:
+        return int(channel)
+    return int(np.flatnonzero(order == int(channel))[0])
+
+
+def feature_outline(
+    geometry: FeatureGeometry, channel: int | None, *, order: np.ndarray | None = None
+) -> list[dict]:
+    """layout.shapes outlining channel `channel`'s tile (halo + core rect); [] when None or
+    out of range. `order`: the grid's display order (see checked_order), None = identity."""
     if channel is None or not 0 <= channel < geometry.channels:
         return []
-    tr, tc = divmod(int(channel), geometry.ncols)
+    position = position_of(checked_order(order, geometry.channels), channel)
+    tr, tc = divmod(position, geometry.ncols)
     x0, y0 = tc * geometry.tile_w - 0.5, tr * geometry.tile_h - 0.5
     return outline_rects(x0, x0 + geometry.tile_w, y0, y0 + geometry.tile_h)

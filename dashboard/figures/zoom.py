@@ -22,7 +22,12 @@ from dashboard.figures.features import (
     colour_limits,
 )
 from dashboard.figures.mosaic import checked_array, clean_float32
-from dashboard.figures.tiles import MAX_GRID_CELLS, MAX_WINDOW_CELLS, FeatureGeometry
+from dashboard.figures.tiles import (
+    MAX_GRID_CELLS,
+    MAX_WINDOW_CELLS,
+    FeatureGeometry,
+    checked_order,
+)
 from dashboard.modes import ScaleMode
 
 MIN_OVERVIEW_CELLS = 4_096  # a 64×64 overview at least, even for a tiny or unmeasured graph
@@ -74,6 +79,7 @@ def feature_window(
     *,
     scale: ScaleMode | str = ScaleMode.TILE,
     max_cells: int = MAX_WINDOW_CELLS,
+    order: np.ndarray | None = None,
 ) -> dict | None:
     """The real pixels under a zoomed feature-grid overview, as properties of data[0].
 
@@ -84,6 +90,8 @@ def feature_window(
             (the y axis is reversed); clamped to the mosaic.
         scale: the overview's scale: colours use the same full-resolution min-max.
         max_cells: the window is refused above this many full-resolution cells.
+        order: the overview's display order (feature_grid's): tile i shows channel
+            order[i]; None = identity. meta.cells then carries it, as the overview's.
 
     Returns:
         None when geometry.factor == 1 (the overview is full resolution), when the window
@@ -95,8 +103,8 @@ def feature_window(
         colorscale); feature_grid's own data[0] restores the overview.
 
     Raises:
-        ValueError: ranges that are not finite numbers, an unknown scale, or a geometry
-            that does not describe `maps`.
+        ValueError: ranges that are not finite numbers, an unknown scale, a geometry
+            that does not describe `maps`, or an `order` that is not a permutation.
     """
     if scale not in tuple(ScaleMode):
         raise ValueError(f"scale must be one of {tuple(map(str, ScaleMode))}, got {scale!r}.")
@@ -106,6 +114,7 @@ def feature_window(
     if (g.channels, g.tile_h, g.tile_w) != (c, -(-h // f), -(-w // f)) or f < 1:
         raise ValueError(f"geometry {g} does not describe maps of shape {arr.shape}.")
     xs, ys = finite_range(x_range, "x_range"), finite_range(y_range, "y_range")
+    order = checked_order(order, c)
     if f == 1:
         return None
     pitch_h, pitch_w = f * g.tile_h, f * g.tile_w
@@ -119,9 +128,11 @@ def feature_window(
     lo, factor = colour_limits(raw, ScaleMode(scale))
     tile_row, row = np.divmod(np.arange(y_start, y_stop), pitch_h)
     tile_col, col = np.divmod(np.arange(x_start, x_stop), pitch_w)
-    channel = tile_row[:, None] * g.ncols + tile_col[None, :]
-    real = (row < h)[:, None] & (col < w)[None, :] & (channel < c)
-    ch = np.where(real, channel, 0)
+    position = tile_row[:, None] * g.ncols + tile_col[None, :]
+    real = (row < h)[:, None] & (col < w)[None, :] & (position < c)
+    ch = np.where(real, position, 0)
+    if order is not None:  # the true channel drawn at each position
+        ch = order[ch]
     r = np.broadcast_to(np.minimum(row, h - 1)[:, None], ch.shape)
     k = np.broadcast_to(np.minimum(col, w - 1)[None, :], ch.shape)
     values = raw[ch, r, k]
@@ -134,6 +145,7 @@ def feature_window(
         step=1,
         ncols=g.ncols,
         channels=c,
+        order=order,
     )
     return {
         "z": z,

@@ -1,5 +1,6 @@
 // Feature-grid cells arrive with their raw value only; their channel, row and col follow
-// from their position, as the trace's meta.cells says (dashboard/figures/cells.py). Before
+// from their position, as the trace's meta.cells says (dashboard/figures/cells.py; a sorted
+// grid's meta.cells.order names the channel drawn at each tile position). Before
 // plotly draws, rebuild the full customdata [value, channel, row, col] that the hover text
 // and the click handler read: once per array, so a Patch that only moves the selection
 // outline hands plotly the very same array and nothing is recomputed.
@@ -31,6 +32,7 @@
     // give: dcc.Graph passes typed-array customdata on to clickData (it drops plain arrays)
     const {values, shape} = flatValues(data);
     const [rows, cols] = shape;
+    const order = Array.isArray(cells.order) ? cells.order : null;  // sorted: channel per tile
     const all = new Float32Array(rows * cols * 4);
     const out = new Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -42,11 +44,11 @@
         const X = cells.origin[1] + c;
         const tileCol = Math.floor(X / cells.pitch[1]);
         const x = X - tileCol * cells.pitch[1];
-        const channel = tileRow * cells.ncols + tileCol;
-        const real = channel < cells.channels && y < cells.size[0] && x < cells.size[1];
+        const position = tileRow * cells.ncols + tileCol;
+        const real = position < cells.channels && y < cells.size[0] && x < cells.size[1];
         const i = (r * cols + c) * 4;
         all[i] = values[r * cols + c];
-        all[i + 1] = real ? channel : -1;
+        all[i + 1] = real ? (order ? order[position] : position) : -1;
         all[i + 2] = real ? y * cells.step : -1;
         all[i + 3] = real ? x * cells.step : -1;
         line[c] = all.subarray(i, i + 4);

@@ -17,7 +17,9 @@ from dashboard.callbacks import register_callbacks
 from dashboard.capture.predict import class_vector
 from dashboard.config import Config
 from dashboard.errors import ModelError, page_message
+from dashboard.explaining import Explainer
 from dashboard.explorer import Explorer
+from dashboard.jobs import Jobs
 from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.models.classes import read_class_names
@@ -134,8 +136,10 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         models or build_registry(config),
         ImageStore(budget_bytes=config.image_store_bytes),
     )
+    jobs = Jobs(config)
     app = Dash(
         __name__,
+        background_callback_manager=jobs.manager,
         title="ConvScope",
         assets_folder=str(ASSETS),
         update_title=None,
@@ -168,7 +172,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         )
 
     app.layout = layout
-    register_callbacks(app, explorer)
+    register_callbacks(app, Explainer(explorer, jobs))
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
     app.first_view = (default_model, default_sample)  # what a new page shows first
     log.info("ConvScope ready: default model %s, cache %d MB", default_model, config.cache_mb)

@@ -103,6 +103,9 @@ class Config:
     value_range: str = "0-1"
     classes: str | None = None  # a text file naming the user model's outputs, one per line
     compress: bool = True  # brotli/gzip answers; off only to measure what it saves
+    jobs_dir: str | None = None  # background jobs' diskcache (None: a folder in the temp dir)
+    jobs_cache_mb: int = 256  # feature visualisations and job results kept on disk
+    featurevis_steps: int = 256  # gradient-ascent steps of one feature visualisation
 
     @property
     def max_upload_bytes(self) -> int:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 from dashboard.errors import UserError
-from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 MAX_CHANNEL = 1 << 20  # far above any real layer (ResNet-50 has 2,048 channels)
 MAX_NAME = 256
@@ -217,3 +217,53 @@ def plot_size(value: object, graph: str) -> tuple[int, int] | None:
         return None
     width, height = size
     return (width, height) if MIN_PX <= width <= MAX_PX and MIN_PX <= height <= MAX_PX else None
+
+
+def sort_key(value: object) -> SortKey:
+    """The grids' order: one of SortKey's values (None: by channel number)."""
+    if value is None:
+        return SortKey.CHANNEL
+    if isinstance(value, str) and value in tuple(SortKey):
+        return SortKey(value)
+    raise InvalidInput("sort order")
+
+
+def opacity(value: object) -> float:
+    """The overlay's opacity: a number in [0, 1] (None: 0.6)."""
+    if value is None:
+        return 0.6
+    number = _finite(value)
+    if number is None or not 0.0 <= number <= 1.0:
+        raise InvalidInput("opacity")
+    return number
+
+
+def clicked_pixel(click: object) -> tuple[int, int] | None:
+    """(row, col) of a click on a map's first trace (the detail map), or None: a click
+    on another trace (the input image beside it) or a value no plot sends."""
+    if not isinstance(click, dict):
+        return None
+    points = click.get("points")
+    if not isinstance(points, list) or not points or not isinstance(points[0], dict):
+        return None
+    if points[0].get("curveNumber", 0) != 0:
+        return None
+    point = clicked_point(click)
+    if point is None:
+        return None
+    col, row = (round(v) for v in point)
+    return (row, col) if row >= 0 and col >= 0 else None
+
+
+def value_range(selected: object) -> tuple[float, float] | None:
+    """(lo, hi) of a horizontal range selection on the histogram, or None (cleared)."""
+    if not isinstance(selected, dict):
+        return None
+    box = selected.get("range")
+    xs = box.get("x") if isinstance(box, dict) else None
+    if not isinstance(xs, list) or len(xs) != 2:
+        return None
+    lo, hi = (_finite(v) for v in xs)
+    if lo is None or hi is None:
+        return None
+    return (min(lo, hi), max(lo, hi))

@@ -16,13 +16,15 @@ import torch
 from PIL import Image
 
 from dashboard import figures
+from dashboard.analysis.stats import ChannelStats, sort_order
 from dashboard.caching import ComputeOnceCache
 from dashboard.capture import Activations, InferenceQueue, activation_cache, capture_activations
 from dashboard.capture.predict import ClassScore, top_k
 from dashboard.config import Config
 from dashboard.errors import ModelError
+from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
-from dashboard.modes import KernelMode
+from dashboard.modes import KernelMode, SortKey
 from dashboard.samples import RANDOM_KEY, ImageStore, sample_label
 from dashboard.views import (
     ANONYMOUS,
@@ -72,6 +74,7 @@ class Explorer:
         self._displays: ComputeOnceCache[np.ndarray] = ComputeOnceCache(32)
         # Top classes per (model key, image key): a few numbers each; () when not a classifier.
         self._predictions: ComputeOnceCache[tuple[ClassScore, ...]] = ComputeOnceCache(256)
+        self.statistics = LayerStatistics(self.queue, self.input_tensor)
 
     # --- models, layers and images ---------------------------------------------------
 
@@ -173,16 +176,28 @@ class Explorer:
             lambda: model.to_display(self.input_tensor(model, image_key)),
         )
 
-    def _resolve(self, view: View) -> tuple[LoadedModel, ConvLayer]:
+    def resolve(self, view: View) -> tuple[LoadedModel, ConvLayer]:
         model = self.model(view.model, view.weights)
         return model, self.layer(model, view.layer)
 
-    def _maps(self, view: View) -> tuple[LoadedModel, ConvLayer, np.ndarray, View]:
+    def maps(self, view: View) -> tuple[LoadedModel, ConvLayer, np.ndarray, View]:
         """Model, layer, its outputs, and the view with its channel clamped to the layer."""
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         maps = self.layer_outputs(model, view.image, view.session)[layer.name]
         channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
         return model, layer, maps, replace(view, channel=channel)
+
+    def layer_stats(self, view: View) -> ChannelStats:
+        """Per-channel statistics of the view's layer after its activation (where one
+        follows the conv), on the view's image."""
+        model, layer, maps, view = self.maps(view)
+        return self.statistics.of(model, layer, maps, view.image, view.session)
+
+    def channel_order(self, view: View) -> np.ndarray | None:
+        """The grids' channel order for the view's sort (None: by channel number)."""
+        if view.sort == SortKey.CHANNEL:
+            return None
+        return sort_order(self.layer_stats(view), view.sort)
 
     # --- panels ----------------------------------------------------------------------
 
@@ -198,48 +213,54 @@ class Explorer:
     def kernel_view(self, view: View) -> KernelView:
         """The kernel panel for ``view``: the grid page holding the selected channel (or the
         page asked for), the norm overview, or the RGB view."""
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         weights = self.kernel_weights(model, layer)
         channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
         paging = figures.kernel_paging(weights.shape)
         rgb = layer.in_channels == 3 and layer.groups == 1
         mode = self.kernel_mode(view, weights.shape, rgb)
         colour = {"scale": view.kernel_scale, "look": view.look}
+        order = self.channel_order(view)
+        sorted_by = _order_key(view, order)
         if mode == KernelMode.RGB:
-            figure = figures.kernel_rgb_grid(weights, selected=channel, layer=layer.name, **colour)
+            figure = figures.kernel_rgb_grid(
+                weights, selected=channel, layer=layer.name, order=order, **colour
+            )
             return KernelView(figure, channel, mode, rgb, paging.pages)
         if mode == KernelMode.NORMS:
             grid = self._kernel_pages.get_or_compute(
-                (model.key, layer.name, mode),
+                (model.key, layer.name, mode, sorted_by),
                 lambda: _figure_json(
-                    figures.kernel_norm_overview(weights, groups=layer.groups, layer=layer.name)
+                    figures.kernel_norm_overview(
+                        weights, groups=layer.groups, layer=layer.name, order=order
+                    )
                 ),
             )
-            outline = figures.norm_outline(_norm_geometry(grid), channel)
+            outline = figures.norm_outline(_norm_geometry(grid), channel, order=order)
             figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
             return KernelView(figure, channel, mode, rgb, paging.pages)
-        page = _shown_page(paging, view.page, channel)
+        page = _shown_page(paging, view.page, channel, order)
         grid = self._kernel_pages.get_or_compute(
-            (model.key, layer.name, page, view.kernel_scale, view.look),
+            (model.key, layer.name, page, view.kernel_scale, view.look, sorted_by),
             lambda: _figure_json(
                 figures.kernel_grid(
-                    weights, page=page, groups=layer.groups, layer=layer.name, **colour
+                    weights, page=page, groups=layer.groups, layer=layer.name, order=order, **colour
                 )
             ),
         )
-        outline = figures.kernel_outline(paging, page, channel)
+        outline = figures.kernel_outline(paging, page, channel, order=order)
         figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
         return KernelView(figure, channel, mode, rgb, paging.pages, page)
 
     def norms_channel(self, view: View, x: float, y: float) -> int | None:
         """The output channel under a click at (x, y) of the norm overview."""
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         geometry = figures.norm_geometry(paging_shape(self._paging(model, layer)))
-        return figures.overview_channel(asdict(geometry), x, y)
+        return figures.overview_channel(asdict(geometry), x, y, order=self.channel_order(view))
 
     def channel_kernels(self, view: View) -> go.Figure:
         """The selected output channel's kernels, large, raw weights printed where they fit."""
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         weights = self.kernel_weights(model, layer)
         channel = view.channel if 0 <= view.channel < weights.shape[0] else 0
         return figures.channel_kernels(weights, channel, groups=layer.groups, layer=layer.name)
@@ -247,13 +268,15 @@ class Explorer:
     def kernel_zoom(self, view: View, window: tuple | str) -> dict | None:
         """What replaces the norm overview's cells after a zoom: the real weights of the
         window when it holds few enough, else the overview's own trace."""
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         weights = self.kernel_weights(model, layer)
         if self.kernel_mode(view, weights.shape, False) != KernelMode.NORMS:
             return None
         if window != "reset":
             x_range, y_range = window
-            shown = figures.kernel_norm_window(weights, x_range, y_range, groups=layer.groups)
+            shown = figures.kernel_norm_window(
+                weights, x_range, y_range, groups=layer.groups, order=self.channel_order(view)
+            )
             if shown is not None:
                 return shown
         return self.kernel_view(view).figure["data"][0]
@@ -261,11 +284,16 @@ class Explorer:
     def feature_view(self, view: View) -> FeatureView:
         """The feature-map grid, sized for the screen; a channel the layer lacks falls back
         to 0."""
-        model, layer, maps, view = self._maps(view)
-        cells = _overview_cells(view)
+        model, layer, maps, view = self.maps(view)
+        cells = overview_cells(view)
         geometry = figures.feature_geometry(maps.shape, cells)
         figure = figures.feature_grid(
-            maps, scale=view.scale, selected=view.channel, layer=layer.name, max_cells=cells
+            maps,
+            scale=view.scale,
+            selected=view.channel,
+            layer=layer.name,
+            max_cells=cells,
+            order=self.channel_order(view),
         )
         return FeatureView(figure, view.channel, describe(model, layer, geometry))
 
@@ -275,22 +303,25 @@ class Explorer:
         The real pixels of the window when it holds few enough, else the overview (also
         for "reset"); None when the overview already is full resolution.
         """
-        _, _, maps, view = self._maps(view)
-        cells = _overview_cells(view)
+        _, _, maps, view = self.maps(view)
+        cells = overview_cells(view)
         geometry = figures.feature_geometry(maps.shape, cells)
         if geometry.factor == 1:
             return None
+        order = self.channel_order(view)
         if window != "reset":
             x_range, y_range = window
-            shown = figures.feature_window(maps, geometry, x_range, y_range, scale=view.scale)
+            shown = figures.feature_window(
+                maps, geometry, x_range, y_range, scale=view.scale, order=order
+            )
             if shown is not None:
                 return shown
-        trace = figures.feature_grid(maps, scale=view.scale, max_cells=cells).data[0]
+        trace = figures.feature_grid(maps, scale=view.scale, max_cells=cells, order=order).data[0]
         return {key: trace[key] for key in ZOOMED_KEYS}
 
     def detail(self, view: View) -> DetailView:
         """The selected channel's map at full resolution, beside the input the model saw."""
-        model, layer, maps, view = self._maps(view)
+        model, layer, maps, view = self.maps(view)
         figure = figures.feature_detail(
             maps[view.channel],
             channel=view.channel,
@@ -308,23 +339,24 @@ class Explorer:
 
         The kernel grid turns to the page holding the new channel when it is not shown.
         """
-        model, layer, maps, view = self._maps(view)
+        model, layer, maps, view = self.maps(view)
         channel = min(max(channel, 0), maps.shape[0] - 1)
-        geometry = figures.feature_geometry(maps.shape, _overview_cells(view))
-        feature_shapes = figures.feature_outline(geometry, channel)
+        geometry = figures.feature_geometry(maps.shape, overview_cells(view))
+        order = self.channel_order(view)
+        feature_shapes = figures.feature_outline(geometry, channel, order=order)
         paging = self._paging(model, layer)
-        shown = _shown_page(paging, view.page, view.channel)
-        new_page = figures.page_of(paging, channel)
+        shown = _shown_page(paging, view.page, view.channel, order)
+        new_page = figures.page_of(paging, channel, order=order)
         rgb = layer.in_channels == 3 and layer.groups == 1
         mode = self.kernel_mode(view, paging_shape(paging), rgb)
         if mode == KernelMode.NORMS:
-            model_key = (model.key, layer.name, mode)
+            model_key = (model.key, layer.name, mode, _order_key(view, order))
             grid = self._kernel_pages.peek(model_key)
             if grid is not None:
-                shapes = figures.norm_outline(_norm_geometry(grid), channel)
+                shapes = figures.norm_outline(_norm_geometry(grid), channel, order=order)
                 return Selection(channel, None, shapes, feature_shapes, new_page)
         elif mode == KernelMode.GRID and shown == new_page:
-            shapes = figures.kernel_outline(paging, new_page, channel)
+            shapes = figures.kernel_outline(paging, new_page, channel, order=order)
             return Selection(channel, None, shapes, feature_shapes, new_page)
         kernel = self.kernel_view(replace(view, channel=channel, page=new_page)).figure
         return Selection(channel, kernel, [], feature_shapes, new_page)
@@ -334,9 +366,9 @@ class Explorer:
 
         None at either end.
         """
-        model, layer = self._resolve(view)
+        model, layer = self.resolve(view)
         paging = self._paging(model, layer)
-        page = _shown_page(paging, view.page, view.channel) + step
+        page = _shown_page(paging, view.page, view.channel, self.channel_order(view)) + step
         if not 0 <= page < paging.pages:
             return None
         return self.kernel_view(replace(view, page=page))
@@ -371,18 +403,25 @@ class Explorer:
         }
 
 
-def _shown_page(paging: figures.KernelPaging, page: int | None, channel: int) -> int:
+def _shown_page(
+    paging: figures.KernelPaging, page: int | None, channel: int, order: np.ndarray | None
+) -> int:
     """The page shown: ``page`` when it exists, else the one holding ``channel``."""
     if page is not None and 0 <= page < paging.pages:
         return page
-    return figures.page_of(paging, min(max(channel, 0), paging.out_channels - 1))
+    return figures.page_of(paging, min(max(channel, 0), paging.out_channels - 1), order=order)
+
+
+def _order_key(view: View, order: np.ndarray | None) -> tuple | None:
+    """What a cached kernel figure's order depends on: the sort and the image it ranks."""
+    return None if order is None else (view.sort, view.image)
 
 
 # The mosaic trace's keys a zoom replaces (feature_window returns the same ones).
 ZOOMED_KEYS = ("z", "customdata", "meta", "x0", "dx", "y0", "dy", "zmin", "zmax", "hovertemplate")
 
 
-def _overview_cells(view: View) -> int:
+def overview_cells(view: View) -> int:
     """The feature overview's cell budget: one cell per screen pixel, within the budget."""
     width, height = view.feature_px or (None, None)
     return figures.overview_cells(width, height)

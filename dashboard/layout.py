@@ -6,7 +6,8 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
-from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
+from dashboard.layout_explain import SORT_OPTIONS, explain_sections
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 # The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
 GRAPH_CONFIG = {
@@ -112,15 +113,32 @@ def build_layout(
         className="controls",
     )
     map_options = html.Div(
-        dcc.RadioItems(
-            id=ids.SCALE_SELECT,
-            options=[
-                {"label": "colour per map", "value": ScaleMode.TILE},
-                {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
-            ],
-            value=ScaleMode.TILE,
-            inline=True,
-        ),
+        [
+            dcc.RadioItems(
+                id=ids.SCALE_SELECT,
+                options=[
+                    {"label": "colour per map", "value": ScaleMode.TILE},
+                    {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
+                ],
+                value=ScaleMode.TILE,
+                inline=True,
+            ),
+            html.Div(
+                [
+                    html.Label("order", htmlFor=ids.SORT_SELECT),
+                    dcc.Dropdown(
+                        id=ids.SORT_SELECT,
+                        options=SORT_OPTIONS,
+                        value=SortKey.CHANNEL,
+                        clearable=False,
+                        searchable=False,
+                        className="sort",
+                    ),
+                ],
+                className="sort-row",
+                title="Sort the maps (and the kernels with them) by a statistic, largest first",
+            ),
+        ],
         className="options",
     )
     kernel_options = html.Div(
@@ -155,6 +173,11 @@ def build_layout(
             html.Section(
                 [
                     html.H2("Kernels: the model's eyes"),
+                    html.Span(
+                        "each tile: the weights one output channel applies to one input "
+                        "channel (red +, blue −)",
+                        className="muted caption inline",
+                    ),
                     kernel_options,
                     html.Div(
                         [
@@ -172,6 +195,10 @@ def build_layout(
             html.Section(
                 [
                     html.H2("Feature maps: what it sees"),
+                    html.Span(
+                        "each tile: one channel's response to the image (bright = strong)",
+                        className="muted caption inline",
+                    ),
                     map_options,
                     _graph(ids.FEATURE_GRID, "Loading feature maps…", "grid"),
                 ],
@@ -189,6 +216,12 @@ def build_layout(
                     _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
                 ],
                 className="detail-row",
+            ),
+            html.P(
+                "Left: the selected channel's kernels, one per input channel, with their raw "
+                "weights. Right: its feature map at full resolution (the conv's output, "
+                "before any activation) beside the input; click a pixel to explain it below.",
+                className="muted caption",
             ),
             # how the image became the model's input, in words (set with the model)
             html.P(id=ids.PREPROCESSING, className="muted caption"),
@@ -224,7 +257,9 @@ def build_layout(
             ),
             panels,
             detail,
+            *explain_sections(),
             dcc.Store(id=ids.CHANNEL_STORE, data=0),
+            dcc.Store(id=ids.CHANNEL_PICKED, data=None),
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
             dcc.Store(id=ids.WEIGHTS_STORE, data=None),
             dcc.Store(id=ids.SESSION_STORE, data=session_id),

@@ -33,3 +33,14 @@ class Look(StrEnum):
 
     DIVERGING = "diverging"  # blue < 0 < red, white = 0
     TUTORIAL = "tutorial"  # the source tutorial's grey kernels: black = min, white = max
+
+
+class SortKey(StrEnum):
+    """The order of the feature-map grid (and the kernels with it): by channel number, or by
+    a per-channel statistic, largest first."""
+
+    CHANNEL = "channel"
+    MEAN = "mean"
+    MAXIMUM = "maximum"
+    STD = "std"
+    ZEROS = "zeros"

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dashboard import figures
 from dashboard.capture.predict import ClassScore
 from dashboard.models import ConvLayer, LoadedModel
-from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode
+from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 ANONYMOUS = "anonymous"  # the session of a request that carries none
 
@@ -31,6 +31,7 @@ class View:
     page: int | None = None  # kernel page shown; None: the page holding the channel
     feature_px: tuple[int, int] | None = None  # the feature grid's size on screen
     kernel_px: tuple[int, int] | None = None  # the kernel grid's size on screen
+    sort: SortKey = SortKey.CHANNEL  # the grids' order of channels
 
 
 @dataclass
@@ -121,3 +122,83 @@ def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeom
             "click a map for it at full resolution"
         )
     return " — ".join(parts)
+
+
+@dataclass
+class ExplanationView:
+    """One activation explained: the figure, the sum it adds up to, what the map shows
+    there, sentences for beside it, and the shapes drawn on the detail figure (receptive
+    field boxes on the input, the pixel on the map)."""
+
+    figure: go.Figure
+    total: float  # bias + the sum of the terms, in float64
+    shown: float  # the map's value at that pixel, as the hover shows it
+    sentences: list[str]
+    shapes: list[dict]
+
+
+@dataclass
+class StatsView:
+    bars: go.Figure
+    histogram: go.Figure
+    source: str  # which values: "after features.1 (ReLU)", ...
+    dead: list[int]
+    rectified: bool  # dead means all zero after a ReLU (True), else one constant value
+
+
+@dataclass
+class FeatureVisView:
+    figure: go.Figure
+    result: object  # analysis.maximise.FeatureVis
+
+
+def _size(box) -> str:
+    return f"{box.height}×{box.width} px"
+
+
+def explanation_sentences(
+    parts, shown: float, measured, theoretical, input_size: tuple[int, int], plain: bool
+) -> list[str]:
+    """What the explanation panel says in words: the sum, and the receptive field."""
+    n = len(parts.terms)
+    inputs = "input channel" if n == 1 else f"{n} input channels"
+    difference = abs(parts.value - shown)
+    total = (
+        f"Channel {parts.channel} at row {parts.row}, col {parts.col}: "
+        f"the terms of {inputs} ({float(parts.terms.sum()):.7g}) plus the bias "
+        f"({parts.bias:.7g}) make {parts.value:.7g}; the map shows {shown:.7g} there "
+        f"(difference {difference:.1e}: float32 against float64 arithmetic)."
+    )
+    height, width = input_size
+    if measured is None:
+        field = (
+            "Receptive field: this value does not depend on the input at all here (its "
+            "gradient is zero everywhere, e.g. a ReLU on its path is off)."
+        )
+    else:
+        field = (
+            f"Receptive field (red box on the input): {_size(measured)} of the "
+            f"{height}×{width} input, measured from the gradient of this value."
+        )
+    if theoretical is not None:
+        field += (
+            f" Theoretical field of this plain stack (dashed): {_size(theoretical)}"
+            " within the image."
+        )
+    elif not plain:
+        field += " No theoretical size: the way to this layer is not a plain stack."
+    return [total, field]
+
+
+MAX_NAMED_DEAD = 10  # dead channels named in the statistics' sentence
+
+
+def dead_sentence(dead: list[int], rectified: bool) -> str:
+    """What the statistics panel says of the layer's dead channels (named, up to 10)."""
+    if not dead:
+        return "No channel is dead on this image."
+    how = "zero everywhere" if rectified else "one constant value everywhere"
+    named = ", ".join(str(c) for c in dead[:MAX_NAMED_DEAD])
+    more = f" … and {len(dead) - MAX_NAMED_DEAD} more" if len(dead) > MAX_NAMED_DEAD else ""
+    many = "channel is" if len(dead) == 1 else "channels are"
+    return f"{len(dead)} {many} dead on this image ({how}): {named}{more}."

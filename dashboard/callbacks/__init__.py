@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from dash import Dash
 
+from dashboard.callbacks.explain import register_explain
+from dashboard.callbacks.featurevis import register_featurevis
 from dashboard.callbacks.inputs import register_inputs
 from dashboard.callbacks.panels import register_panels
 from dashboard.callbacks.predictions import register_predictions
 from dashboard.callbacks.selection import register_selection
 from dashboard.callbacks.zoom import register_zoom
-from dashboard.explorer import Explorer
+from dashboard.explaining import Explainer
 
 
-def register_callbacks(app: Dash, explorer: Explorer) -> None:
+def register_callbacks(app: Dash, explainer: Explainer) -> None:
     """Register every callback on ``app`` (never on the global dash.callback list)."""
+    explorer = explainer.explorer
     for register in (
         register_inputs,
         register_panels,
@@ -27,3 +30,5 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:
         register_predictions,
     ):
         register(app, explorer)
+    register_explain(app, explainer)
+    register_featurevis(app, explainer)

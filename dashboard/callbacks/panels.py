@@ -8,7 +8,7 @@ from dashboard import edge, figures, ids
 from dashboard.callbacks.common import detail_output, guarded, view_of
 from dashboard.explorer import Explorer
 from dashboard.layout import kernel_view_options
-from dashboard.modes import KernelMode
+from dashboard.modes import KernelMode, SortKey
 
 
 def register_panels(app: Dash, explorer: Explorer) -> None:
@@ -27,12 +27,16 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         Input(ids.KERNEL_SCALE, "value"),
         Input(ids.LOOK, "value"),
         Input(ids.GRID_SIZE, "data"),
+        Input(ids.SORT_SELECT, "value"),
+        Input(ids.IMAGE_STORE, "data"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
     @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True, None))
-    def on_kernels(model, layer, mode, weights, scale, look, size, channel, session):
-        if layer is None:
+    def on_kernels(model, layer, mode, weights, scale, look, size, sort, image, channel, session):
+        sort = edge.sort_key(sort)
+        # the image only matters to kernels drawn in an order its statistics decide
+        if layer is None or (ctx.triggered_id == ids.IMAGE_STORE and sort == SortKey.CHANNEL):
             return (no_update,) * 5
         mode = edge.kernel_mode(mode)
         chosen = ctx.triggered_id in (ids.KERNEL_VIEW, ids.KERNEL_SCALE, ids.LOOK)
@@ -42,12 +46,13 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
             explorer,
             model,
             layer,
-            None,
+            image,
             channel,
             weights,
             session,
             size,
             kernel_view=wanted,
+            sort=sort,
             kernel_scale=edge.kernel_scale(scale),
             look=edge.look(look),
         )
@@ -86,15 +91,25 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         Input(ids.SCALE_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
         Input(ids.GRID_SIZE, "data"),
+        Input(ids.SORT_SELECT, "value"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
     @guarded(lambda text: (figures.message_figure(text), no_update, "", text, False))
-    def on_features(model, layer, image, scale, weights, size, channel, session):
+    def on_features(model, layer, image, scale, weights, size, sort, channel, session):
         if layer is None:
             return (no_update,) * 5
         view = view_of(
-            explorer, model, layer, image, channel, weights, session, size, scale=edge.scale(scale)
+            explorer,
+            model,
+            layer,
+            image,
+            channel,
+            weights,
+            session,
+            size,
+            scale=edge.scale(scale),
+            sort=edge.sort_key(sort),
         )
         shown = explorer.feature_view(view)
         return shown.figure, shown.channel, shown.info, "", False

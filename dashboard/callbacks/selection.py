@@ -31,8 +31,10 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         Output(ids.FEATURE_DETAIL, "figure", allow_duplicate=True),
         Output(ids.DETAIL_INPUT, "data", allow_duplicate=True),
         Output(ids.CHANNEL_KERNELS, "figure", allow_duplicate=True),
+        Output(ids.CHANNEL_PICKED, "data"),
         Input(ids.KERNEL_GRID, "clickData"),
         Input(ids.FEATURE_GRID, "clickData"),
+        Input(ids.STATS_BARS, "clickData"),
         State(ids.MODEL_SELECT, "value"),
         State(ids.LAYER_SELECT, "value"),
         State(ids.IMAGE_STORE, "data"),
@@ -43,19 +45,44 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         State(ids.KERNEL_PAGE, "data"),
         State(ids.GRID_SIZE, "data"),
         State(ids.DETAIL_INPUT, "data"),
+        State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,
     )
-    @guarded(lambda text: (*(no_update,) * 4, text, *(no_update,) * 3))
+    @guarded(lambda text: (*(no_update,) * 4, text, *(no_update,) * 4))
     def on_select(
-        kernel_click, feature_click, model, layer, image, old, mode, w, s, page, size, drawn
+        kernel_click,
+        feature_click,
+        bar_click,
+        model,
+        layer,
+        image,
+        old,
+        mode,
+        w,
+        s,
+        page,
+        size,
+        drawn,
+        sort,
     ):
         """The clicked channel: both grids' outlines, its detail and its kernels, at once."""
         mode = edge.kernel_mode(mode)
-        view = view_of(explorer, model, layer, image, old, w, s, size, kernel_view=mode)
+        view = view_of(
+            explorer,
+            model,
+            layer,
+            image,
+            old,
+            w,
+            s,
+            size,
+            kernel_view=mode,
+            sort=edge.sort_key(sort),
+        )
         view = replace(view, page=edge.optional_channel(page, "kernel page"))
-        channel = _chosen_channel(explorer, view, kernel_click, feature_click)
+        channel = _chosen_channel(explorer, view, kernel_click, feature_click, bar_click)
         if channel is None:
-            return (no_update,) * 8
+            return (no_update,) * 9
         chosen = explorer.select(view, channel)
         kernel = chosen.kernel_figure
         if kernel is None:
@@ -64,7 +91,8 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         detail, drawn = detail_output(explorer.detail(view), drawn)
         kernels = explorer.channel_kernels(view)
         feature = shapes_patch(chosen.feature_shapes)
-        return chosen.channel, kernel, feature, chosen.page, "", detail, drawn, kernels
+        picked = chosen.channel
+        return picked, kernel, feature, chosen.page, "", detail, drawn, kernels, picked
 
     @app.callback(
         Output(ids.KERNEL_GRID, "figure", allow_duplicate=True),
@@ -78,11 +106,14 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         State(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
         State(ids.KERNEL_PAGE, "data"),
+        State(ids.IMAGE_STORE, "data"),
+        State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,
     )
     @guarded(lambda text: (no_update, no_update, text))
-    def on_page(_prev, _next, model, layer, channel, weights, session, page):
-        view = view_of(explorer, model, layer, None, channel, weights, session)
+    def on_page(_prev, _next, model, layer, channel, weights, session, page, image, sort):
+        sort = edge.sort_key(sort)
+        view = view_of(explorer, model, layer, image, channel, weights, session, sort=sort)
         view = replace(view, page=edge.optional_channel(page, "kernel page"))
         shown = explorer.turn_page(view, -1 if ctx.triggered_id == ids.PAGE_PREV else 1)
         if shown is None:
@@ -106,8 +137,26 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         prevent_initial_call=True,
     )
 
+    # After a click on the detail map, bring its explanation into view.
+    app.clientside_callback(
+        """
+        function(click) {
+            const panel = document.getElementById('"""
+        + ids.EXPLAIN_PANEL
+        + """');
+            if (panel && click) { panel.scrollIntoView({block: 'nearest', behavior: 'smooth'}); }
+            return window.dash_clientside.no_update;
+        }
+        """,
+        Output(ids.EXPLAIN_PANEL, "id"),
+        Input(ids.FEATURE_DETAIL, "clickData"),
+        prevent_initial_call=True,
+    )
 
-def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click) -> int | None:
+
+def _chosen_channel(
+    explorer: Explorer, view: View, kernel_click, feature_click, bar_click
+) -> int | None:
     if ctx.triggered_id == ids.KERNEL_GRID:
         grid = KernelMode.RGB if view.kernel_view == KernelMode.RGB else "kernel"
         channel = edge.clicked_channel(kernel_click, CLICK_CHANNEL[grid])
@@ -117,4 +166,6 @@ def _chosen_channel(explorer: Explorer, view: View, kernel_click, feature_click)
         return channel
     if ctx.triggered_id == ids.FEATURE_GRID:
         return edge.clicked_channel(feature_click, CLICK_CHANNEL["feature"])
+    if ctx.triggered_id == ids.STATS_BARS:  # a bar of the channel statistics
+        return edge.clicked_channel(bar_click, 0)
     return None

@@ -23,10 +23,12 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
         State(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
         State(ids.GRID_SIZE, "data"),
+        State(ids.IMAGE_STORE, "data"),
+        State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,
     )
     @guarded(lambda _text: no_update)
-    def on_kernel_zoom(relayout, model, layer, channel, mode, weights, session, size):
+    def on_kernel_zoom(relayout, model, layer, channel, mode, weights, session, size, image, sort):
         """Zoom into the norm overview: the window's real weights replace the norms."""
         window = edge.zoom_window(relayout)
         if window is None or layer is None or edge.kernel_mode(mode) != KernelMode.NORMS:
@@ -35,12 +37,13 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
             explorer,
             model,
             layer,
-            None,
+            image,
             channel,
             weights,
             session,
             size,
             kernel_view=KernelMode.NORMS,
+            sort=edge.sort_key(sort),
         )
         shown = explorer.kernel_zoom(view, window)
         if shown is None:
@@ -62,18 +65,28 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
         State(ids.SESSION_STORE, "data"),
         State(ids.GRID_SIZE, "data"),
         State(ids.FEATURE_ZOOM, "data"),
+        State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,
     )
     @guarded(lambda _text: (no_update, no_update))
     def on_feature_zoom(
-        relayout, model, layer, image, channel, scale, weights, session, size, zoomed
+        relayout, model, layer, image, channel, scale, weights, session, size, zoomed, sort
     ):
         """Zoom or pan: the window's real pixels replace the overview's block means."""
         window = edge.zoom_window(relayout)
         if window is None or layer is None or (window == "reset" and zoomed is not True):
             return no_update, no_update
         view = view_of(
-            explorer, model, layer, image, channel, weights, session, size, scale=edge.scale(scale)
+            explorer,
+            model,
+            layer,
+            image,
+            channel,
+            weights,
+            session,
+            size,
+            scale=edge.scale(scale),
+            sort=edge.sort_key(sort),
         )
         shown = explorer.feature_zoom(view, window)
         if shown is None:

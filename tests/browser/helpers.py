@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
@@ -118,6 +119,8 @@ MODELS = ModelRegistry(cache_size=4)  # shared by every browser test's app: VGG1
 
 
 def start(dash_duo, **settings) -> None:
+    # each app its own jobs folder: no feature visualisation stored by an earlier run
+    settings.setdefault("jobs_dir", tempfile.mkdtemp(prefix="convscope-jobs-"))
     app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
     dash_duo.start_server(app)
     wait_for_grids(dash_duo)

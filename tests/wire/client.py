@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 from dash import Dash
@@ -121,11 +122,39 @@ class DashClient:
         cpu, process_cpu = time.thread_time(), time.process_time()
         start = time.perf_counter()
         status, data = self.transport.request("POST", ENDPOINT, payload)
+        nbytes, progress = len(data), {}
+        if status == 200 and "cacheKey" in (job := json.loads(data)):
+            status, data, progress = self._follow(payload, job)
+            nbytes += len(data)
         ms = (time.perf_counter() - start) * 1000.0
         cpu = (time.thread_time() - cpu) * 1000.0
         process_cpu = (time.process_time() - process_cpu) * 1000.0
-        outputs = response_outputs(data) if status == 200 else {}
-        return Reply(output, ms, len(data), status, outputs, cpu, process_cpu, data[:300])
+        outputs = {**progress, **response_outputs(data)} if status == 200 else {}
+        return Reply(output, ms, nbytes, status, outputs, cpu, process_cpu, data[:300])
+
+    def _follow(
+        self, payload: bytes, job: dict, timeout_s: float = 120.0
+    ) -> tuple[int, bytes, dict]:
+        """Poll a background callback's job as the renderer does, until its answer.
+
+        The progress outputs seen on the way are returned too (``"id.prop" -> value``),
+        so that what a page shows while the job runs can be checked like any answer.
+
+        Raises:
+            WireError: no answer within ``timeout_s``.
+        """
+        query = urllib.parse.urlencode({"cacheKey": job["cacheKey"], "job": job["job"]})
+        progress: dict[str, object] = {}
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status, data = self.transport.request("POST", f"{ENDPOINT}?{query}", payload)
+            answer = json.loads(data) if status == 200 else {}
+            for spec, value in answer.get("progress", {}).items():
+                progress[prop_key(split_outputs(spec)[0])] = value
+            if status != 200 or "response" in answer:
+                return status, data, progress
+            time.sleep(0.05)
+        raise WireError(f"background job {job['job']} gave no answer in {timeout_s:.0f} s")
 
     def close(self) -> None:
         self.transport.close()

@@ -214,8 +214,10 @@ def cell_data(trace: dict) -> np.ndarray:
     big_x = cells["origin"][1] + np.arange(cols)[None, :]
     tile_row, y = np.divmod(big_y, cells["pitch"][0])
     tile_col, x = np.divmod(big_x, cells["pitch"][1])
-    channel = tile_row * cells["ncols"] + tile_col
-    real = (channel < cells["channels"]) & (y < cells["size"][0]) & (x < cells["size"][1])
+    position = tile_row * cells["ncols"] + tile_col
+    real = (position < cells["channels"]) & (y < cells["size"][0]) & (x < cells["size"][1])
+    order = cells.get("order")  # a sorted grid: the channel drawn at each tile position
+    channel = np.asarray(order)[np.where(real, position, 0)] if order is not None else position
     out = np.empty((rows, cols, 4), dtype=values.dtype)
     out[..., 0] = values
     out[..., 1] = np.where(real, channel, -1)

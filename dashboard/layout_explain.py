@@ -1,0 +1,142 @@
+"""The panels that explain what the grids show: one activation, the overlay, the layer's
+statistics and what a channel looks for. No callbacks here."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.figures import message_figure
+from dashboard.modes import SortKey
+
+SORT_OPTIONS = [
+    {"label": "channel number", "value": SortKey.CHANNEL},
+    {"label": "mean", "value": SortKey.MEAN},
+    {"label": "max", "value": SortKey.MAXIMUM},
+    {"label": "std", "value": SortKey.STD},
+    {"label": "fraction of zeros", "value": SortKey.ZEROS},
+]
+
+# One or two sentences beside each panel on how to read it.
+CAPTION_EXPLAIN = (
+    "A conv unit's value is its bias plus one term per input channel: that channel's "
+    "kernel slice times the input patch under it, summed. The bars rank those terms; the "
+    "rows beside them show the largest as patch, kernel and their product (hover for raw "
+    "numbers). The terms and the bias add up to the value the map shows."
+)
+CAPTION_OVERLAY = (
+    "The selected feature map stretched over the image the model saw: bright where the "
+    "channel responds strongly. The colour bar is in raw activation units."
+)
+CAPTION_STATS = (
+    "Each bar is one channel's statistic over its whole map on this image, taken after the "
+    "layer's activation; red channels are dead here (all zero after a ReLU, or one constant "
+    "value). Click a bar to select its channel. In the histogram, drag across a range of "
+    "values to outline the channels that reach it."
+)
+CAPTION_FEATUREVIS = (
+    "An input made by gradient ascent so that the selected channel's mean activation is as "
+    "large as possible (Fourier-parametrised image, random jitter). It shows the pattern "
+    "the kernel stack looks for, not a real photo; random weights give noise-like patterns."
+)
+
+
+def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loading:
+    graph = dcc.Graph(
+        id=component_id,
+        figure=message_figure(text),
+        config={"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}},
+        className=class_name,
+        **extra,
+    )
+    return dcc.Loading(graph, type="dot", delay_show=250)
+
+
+def _caption(text: str) -> html.P:
+    return html.P(text, className="muted caption")
+
+
+def explain_sections() -> list[html.Section]:
+    """The explanation panel, then overlay and feature visualisation side by side, then
+    the layer statistics."""
+    explain = html.Section(
+        [
+            html.H2("Explain one activation: where it looks and what made it"),
+            _caption(CAPTION_EXPLAIN),
+            html.Div(
+                "Click a pixel of the feature map above to explain its value.",
+                id=ids.EXPLAIN_TEXT,
+                className="explain-text",
+                role="status",
+            ),
+            _graph(
+                ids.EXPLAIN_FIGURE,
+                "Click a pixel of the feature map above.",
+                "explain",
+            ),
+            dcc.Store(id=ids.EXPLAIN_TOTAL, data=None),
+        ],
+        id=ids.EXPLAIN_PANEL,
+        className="panel wide",
+    )
+    overlay = html.Section(
+        [
+            html.H2("The map over the image"),
+            _caption(CAPTION_OVERLAY),
+            html.Div(
+                [
+                    html.Label("opacity", className="control-label inline"),
+                    dcc.Slider(
+                        id=ids.OVERLAY_OPACITY,
+                        min=0,
+                        max=1,
+                        step=0.05,
+                        value=0.6,
+                        marks={0: "0", 0.5: "0.5", 1: "1"},
+                        tooltip={"placement": "bottom"},
+                    ),
+                ],
+                className="slider-row",
+            ),
+            _graph(ids.OVERLAY, "Loading the overlay…", "half"),
+        ],
+        className="panel",
+    )
+    featurevis = html.Section(
+        [
+            html.H2("What the channel looks for"),
+            _caption(CAPTION_FEATUREVIS),
+            html.Div(
+                [
+                    html.Button("Visualise this channel", id=ids.FEATUREVIS_START, n_clicks=0),
+                    html.Button("Cancel", id=ids.FEATUREVIS_CANCEL, n_clicks=0, disabled=True),
+                    html.Progress(id=ids.FEATUREVIS_PROGRESS, value="0", max="100", hidden=True),
+                    html.Span(id=ids.FEATUREVIS_STATUS, className="muted", role="status"),
+                ],
+                className="job-row",
+            ),
+            _graph(ids.FEATUREVIS_FIGURE, "Press the button to compute it.", "half"),
+        ],
+        className="panel",
+    )
+    stats = html.Section(
+        [
+            html.H2("Channel statistics of this layer"),
+            _caption(CAPTION_STATS),
+            html.Div(id=ids.STATS_TEXT, className="info"),
+            html.Div(
+                [
+                    _graph(ids.STATS_BARS, "Loading statistics…", "half"),
+                    _graph(ids.STATS_HISTOGRAM, "Loading the histogram…", "half"),
+                ],
+                className="pair-row",
+            ),
+            dcc.Store(id=ids.RANGE_STORE, data=None),
+        ],
+        className="panel wide",
+    )
+    return [
+        explain,
+        html.Div([overlay, featurevis], className="pair-row wide"),
+        stats,
+    ]

@@ -10,11 +10,30 @@ from __future__ import annotations
 import logging
 import secrets
 
+from dashboard.i18n import _
+
 log = logging.getLogger(__name__)
 
 
 class UserError(Exception):
-    """A failure the user can act on; ``str(exc)`` is one plain sentence for the page."""
+    """A failure the user can act on; ``str(exc)`` is one plain sentence for the page.
+
+    ``message`` is a catalogue message (a literal, so Babel extracts it) with ``{name}``
+    fields filled from ``params``; the page shows it in the visitor's language.
+    """
+
+    def __init__(self, message: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.message.format(**self.params) if self.params else self.message
+
+    def translated(self) -> str:
+        """The sentence in the current request's language."""
+        text = _(self.message)
+        return text.format(**self.params) if self.params else text
 
 
 class ModelError(UserError, ValueError):
@@ -38,9 +57,9 @@ def page_message(exc: BaseException) -> str:
     """The sentence the page shows for ``exc``; internals only ever go to the log."""
     if isinstance(exc, UserError) and str(exc).strip():
         log.info("user-facing error: %s: %s", type(exc).__name__, exc)
-        return str(exc).strip()
+        return exc.translated().strip()
     ref = reference_id()
     log.error("unexpected error [ref %s]", ref, exc_info=exc)
-    return (
-        f"Something went wrong on our side (reference {ref}); it has been logged. Please try again."
-    )
+    return _(
+        "Something went wrong on our side (reference {ref}); it has been logged. Please try again."
+    ).format(ref=ref)

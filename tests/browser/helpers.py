@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 
@@ -122,7 +123,8 @@ def start(dash_duo, **settings) -> None:
     # each app its own jobs folder: no feature visualisation stored by an earlier run
     settings.setdefault("jobs_dir", tempfile.mkdtemp(prefix="convscope-jobs-"))
     app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
-    dash_duo.start_server(app)
+    # CONVSCOPE_TEST_PORT lets two suites run side by side on one machine
+    dash_duo.start_server(app, port=int(os.environ.get("CONVSCOPE_TEST_PORT", "8050")))
     wait_for_grids(dash_duo)
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
+from dashboard import i18n
 from dashboard.callbacks import register_callbacks
 from dashboard.capture.predict import class_vector
 from dashboard.config import Config
@@ -151,6 +152,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         compress(server)
     # Refuse oversized requests before Flask reads them.
     server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    i18n.install(server)
     server.add_url_rule("/healthz", "healthz", explorer.health)
     server.register_error_handler(Exception, unhandled)
 

@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from dashboard.errors import UserError
+from dashboard.i18n import N_, _
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 MAX_CHANNEL = 1 << 20  # far above any real layer (ResNet-50 has 2,048 channels)
@@ -27,8 +28,12 @@ class InvalidInput(UserError):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"The page sent a {what} that ConvScope cannot use; please reload the page."
+            N_("The page sent a {what} that ConvScope cannot use; please reload the page."),
+            what=what,
         )
+
+    def translated(self) -> str:
+        return _(self.message).format(what=_(self.params["what"]))
 
 
 def channel(value: object) -> int:

@@ -11,8 +11,8 @@
     const status = document.getElementById(isImage ? "upload-status" : "weights-status");
     if (max && files[0].size > max && status) {
       const mb = max / 1048576;
-      status.textContent =
-        "The file is larger than the " + (mb >= 1 ? Math.round(mb) : mb.toFixed(2)) + " MB limit.";
+      const text = limits.dataset.tooLarge || "The file is larger than the {mb} MB limit.";
+      status.textContent = text.replace("{mb}", mb >= 1 ? Math.round(mb) : mb.toFixed(2));
     }
   }
   document.addEventListener("change", explain, true);

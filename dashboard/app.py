@@ -158,14 +158,14 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
 
     models_shown = explorer.models.available()
     default_model = explorer.models.default_name(config.default_model)
-    samples = explorer.sample_choices()
-    default_sample = next((k for k, _ in samples if "chelsea" in k), samples[0][0])
+    keys = [key for key, _label in explorer.sample_choices()]
+    default_sample = next((k for k in keys if "chelsea" in k), keys[0])
 
     def layout():
         return build_layout(
             models_shown,
             default_model,
-            samples,
+            explorer.sample_choices(),  # labels in the visitor's language
             default_sample,
             config.max_upload_bytes,
             config.max_weights_bytes,
@@ -174,6 +174,11 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         )
 
     app.layout = layout
+    # <html lang="zh">: screen readers and the browser's CJK font choice follow the page
+    index = app.interpolate_index
+    app.interpolate_index = lambda **parts: index(**parts).replace(
+        "<html>", f'<html lang="{i18n.current_language()}">', 1
+    )
     register_callbacks(app, Explainer(explorer, jobs))
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
     app.first_view = (default_model, default_sample)  # what a new page shows first

@@ -22,6 +22,7 @@ from dashboard.caching import ComputeOnceCache
 from dashboard.errors import ModelError
 from dashboard.explorer import Explorer, overview_cells
 from dashboard.figures.highlight import channels_outline
+from dashboard.i18n import _
 from dashboard.jobs import Jobs
 from dashboard.models import ConvLayer, LoadedModel
 from dashboard.views import (
@@ -57,17 +58,21 @@ class Explainer:
             lambda: self._inputs.get_or_compute(
                 key, lambda: layer_input(model.module, layer.name, x)
             ),
-            what=f"Running {model.label} up to {layer.name}",
+            what=_("Running {model} up to {layer}").format(model=model.label, layer=layer.name),
         )
 
     def explain(self, view: View, row: int, col: int) -> ExplanationView:
         """Unit (view.channel, row, col) of the view's layer: its exact decomposition into
         one term per input channel plus the bias, and its receptive field."""
         model, layer, maps, view = self.explorer.maps(view)
-        _, height, width = maps.shape
+        _channels, height, width = maps.shape
         if not (0 <= row < height and 0 <= col < width):
             raise ModelError(
-                f"Row {row}, col {col} is outside the {height}×{width} map; click inside it."
+                "Row {row}, col {col} is outside the {height}×{width} map; click inside it.",
+                row=row,
+                col=col,
+                height=height,
+                width=width,
             )
         x = self.explorer.input_tensor(model, view.image)
         seen = self._layer_input(view, model, layer, x)
@@ -77,7 +82,7 @@ class Explainer:
             view.session + EXPLAIN_LANE,
             ("field", model.key, view.image, layer.name, view.channel, row, col),
             lambda: analysis.receptive_field(model.module, layer.name, x, view.channel, row, col),
-            what=f"Measuring the receptive field in {model.label}",
+            what=_("Measuring the receptive field in {model}").format(model=model.label),
         )
         theoretical = None
         if seen.path is not None:

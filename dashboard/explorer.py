@@ -22,6 +22,7 @@ from dashboard.capture import Activations, InferenceQueue, activation_cache, cap
 from dashboard.capture.predict import ClassScore, top_k
 from dashboard.config import Config
 from dashboard.errors import ModelError
+from dashboard.i18n import _
 from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
 from dashboard.modes import KernelMode, SortKey
@@ -88,7 +89,9 @@ class Explorer:
         for layer in model.conv_layers:
             if layer.name == name:
                 return layer
-        raise ModelError(f"The model {model.label} has no conv layer named '{name}'.")
+        raise ModelError(
+            "The model {model} has no conv layer named '{name}'.", model=model.label, name=name
+        )
 
     def add_upload(self, image: Image.Image, session: str) -> str:
         """Keep an uploaded image for ``session``; its key for the page."""
@@ -96,7 +99,7 @@ class Explorer:
 
     def sample_choices(self) -> list[tuple[str, str]]:
         """(key, label) of the images a visitor can pick, the seeded random input first."""
-        return [(RANDOM_KEY, "Seeded random input")] + [
+        return [(RANDOM_KEY, _("Seeded random input"))] + [
             (key, sample_label(key)) for key in self.images.sample_keys
         ]
 
@@ -127,7 +130,7 @@ class Explorer:
             session,
             key,
             lambda: self.activations.get_or_compute(key, forward),
-            what=f"Running {model.label} on this image",
+            what=_("Running {model} on this image").format(model=model.label),
         )
 
     def warm(self, model_name: str, image_key: str) -> None:
@@ -161,7 +164,7 @@ class Explorer:
                 view.session + PREDICTION_LANE,
                 ("predictions", *key),
                 lambda: self._predictions.get_or_compute(key, forward),
-                what=f"Predicting with {model.label}",
+                what=_("Predicting with {model}").format(model=model.label),
             )
         return prediction_view(model, scores)
 
@@ -380,8 +383,13 @@ class Explorer:
             return ""
         done, total = status
         mb = 1024 * 1024
-        of = f" of {total / mb:.0f} MB" if total else " MB"
-        return f"Downloading pretrained weights for {model_name}: {done / mb:.0f}{of}…"
+        if total:
+            return _("Downloading pretrained weights for {model}: {done} of {total} MB…").format(
+                model=model_name, done=f"{done / mb:.0f}", total=f"{total / mb:.0f}"
+            )
+        return _("Downloading pretrained weights for {model}: {done} MB…").format(
+            model=model_name, done=f"{done / mb:.0f}"
+        )
 
     def health(self) -> dict:
         """For the PaaS health check and the load test: alive, cache use, hooks left behind."""

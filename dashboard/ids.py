@@ -41,6 +41,8 @@ CHANNEL_KERNELS = "channel-kernels"
 DETAIL_INPUT = "detail-input"
 PREDICTIONS = "predictions"
 PREPROCESSING = "preprocessing"
+LANG_SELECT = "lang-select"  # English / 中文: reloads the page in that language
+LANG_RELOAD = "lang-reload"
 
 # Explaining what is shown (issue 12)
 SORT_SELECT = "sort-select"

@@ -17,6 +17,7 @@ from dashboard.analysis.chain import (
 from dashboard.analysis.stats import ChannelStats, channel_stats
 from dashboard.caching import ComputeOnceCache
 from dashboard.capture import InferenceQueue
+from dashboard.i18n import _
 from dashboard.models import ConvLayer, LoadedModel
 
 STATS_LANE = "/stats"  # a session's tracing pass queues beside its activation pass
@@ -49,7 +50,7 @@ class LayerStatistics:
                     [c.name for c in model.conv_layers],
                     self.input_tensor(model, image),
                 ),
-                what=f"Tracing {model.label}",
+                what=_("Tracing {model}").format(model=model.label),
             ),
         )
 

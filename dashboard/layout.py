@@ -6,7 +6,8 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
-from dashboard.layout_explain import SORT_OPTIONS, explain_sections
+from dashboard.i18n import LANGUAGES, N_, _, current_language
+from dashboard.layout_explain import explain_sections, sort_options
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 # The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
@@ -21,9 +22,9 @@ GRAPH_CONFIG = {
 def kernel_view_options(rgb_available: bool) -> list[dict]:
     """The kernel-view choices; RGB only where the layer reads three channels."""
     return [
-        {"label": "every kernel", "value": KernelMode.GRID},
-        {"label": "kernel norms (overview)", "value": KernelMode.NORMS},
-        {"label": "RGB kernels", "value": KernelMode.RGB, "disabled": not rgb_available},
+        {"label": _("every kernel"), "value": KernelMode.GRID},
+        {"label": _("kernel norms (overview)"), "value": KernelMode.NORMS},
+        {"label": _("RGB kernels"), "value": KernelMode.RGB, "disabled": not rgb_available},
     ]
 
 
@@ -34,7 +35,12 @@ def _control(label: str, component) -> html.Div:
 def _upload(component_id: str, prompt: str, accept: str, max_bytes: int) -> dcc.Upload:
     return dcc.Upload(
         id=component_id,
-        children=html.Div([prompt, html.Span(f" (≤ {max_bytes // 2**20} MB)", className="muted")]),
+        children=html.Div(
+            [
+                prompt,
+                html.Span(" " + _("(≤ {mb} MB)").format(mb=max_bytes // 2**20), className="muted"),
+            ]
+        ),
         accept=accept,
         max_size=max_bytes,
         multiple=False,
@@ -47,7 +53,7 @@ def _upload(component_id: str, prompt: str, accept: str, max_bytes: int) -> dcc.
 def _graph(component_id: str, text: str, class_name: str) -> dcc.Loading:
     graph = dcc.Graph(
         id=component_id,
-        figure=message_figure(text),
+        figure=message_figure(_(text)),
         config=GRAPH_CONFIG,
         className=class_name,
         clear_on_unhover=True,
@@ -73,7 +79,7 @@ def build_layout(
     controls = html.Div(
         [
             _control(
-                "Model",
+                _("Model"),
                 dcc.Dropdown(
                     id=ids.MODEL_SELECT,
                     options=[{"label": label, "value": name} for name, label in models],
@@ -81,9 +87,9 @@ def build_layout(
                     clearable=False,
                 ),
             ),
-            _control("Conv layer", dcc.Dropdown(id=ids.LAYER_SELECT, clearable=False)),
+            _control(_("Conv layer"), dcc.Dropdown(id=ids.LAYER_SELECT, clearable=False)),
             _control(
-                "Input image",
+                _("Input image"),
                 dcc.Dropdown(
                     id=ids.SAMPLE_SELECT,
                     options=[{"label": label, "value": key} for key, label in samples],
@@ -92,19 +98,19 @@ def build_layout(
                 ),
             ),
             _control(
-                "Your image",
+                _("Your image"),
                 _upload(
                     ids.IMAGE_UPLOAD,
-                    "Drop or click to upload PNG/JPEG/WebP/BMP/GIF",
+                    _("Drop or click to upload PNG/JPEG/WebP/BMP/GIF"),
                     "image/png,image/jpeg,image/webp,image/bmp,image/gif",
                     max_upload_bytes,
                 ),
             ),
             _control(
-                "Your weights",
+                _("Your weights"),
                 _upload(
                     ids.WEIGHTS_UPLOAD,
-                    "Drop .safetensors or weights-only .pt for this model",
+                    _("Drop .safetensors or weights-only .pt for this model"),
                     ".safetensors,.pt,.pth",
                     max_weights_bytes,
                 ),
@@ -117,18 +123,18 @@ def build_layout(
             dcc.RadioItems(
                 id=ids.SCALE_SELECT,
                 options=[
-                    {"label": "colour per map", "value": ScaleMode.TILE},
-                    {"label": "one colour scale for all maps", "value": ScaleMode.SHARED},
+                    {"label": _("colour per map"), "value": ScaleMode.TILE},
+                    {"label": _("one colour scale for all maps"), "value": ScaleMode.SHARED},
                 ],
                 value=ScaleMode.TILE,
                 inline=True,
             ),
             html.Div(
                 [
-                    html.Label("order", htmlFor=ids.SORT_SELECT),
+                    html.Label(_("order"), htmlFor=ids.SORT_SELECT),
                     dcc.Dropdown(
                         id=ids.SORT_SELECT,
-                        options=SORT_OPTIONS,
+                        options=sort_options(),
                         value=SortKey.CHANNEL,
                         clearable=False,
                         searchable=False,
@@ -136,7 +142,7 @@ def build_layout(
                     ),
                 ],
                 className="sort-row",
-                title="Sort the maps (and the kernels with them) by a statistic, largest first",
+                title=_("Sort the maps (and the kernels with them) by a statistic, largest first"),
             ),
         ],
         className="options",
@@ -152,16 +158,16 @@ def build_layout(
             dcc.RadioItems(
                 id=ids.KERNEL_SCALE,
                 options=[
-                    {"label": "colour per kernel", "value": KernelScale.TILE},
-                    {"label": "per output channel", "value": KernelScale.CHANNEL},
-                    {"label": "per layer", "value": KernelScale.LAYER},
+                    {"label": _("colour per kernel"), "value": KernelScale.TILE},
+                    {"label": _("per output channel"), "value": KernelScale.CHANNEL},
+                    {"label": _("per layer"), "value": KernelScale.LAYER},
                 ],
                 value=KernelScale.TILE,
                 inline=True,
             ),
             dcc.Checklist(
                 id=ids.LOOK,
-                options=[{"label": "tutorial look", "value": Look.TUTORIAL}],
+                options=[{"label": _("tutorial look"), "value": Look.TUTORIAL}],
                 value=[],
                 inline=True,
             ),
@@ -172,35 +178,37 @@ def build_layout(
         [
             html.Section(
                 [
-                    html.H2("Kernels: the model's eyes"),
+                    html.H2(_("Kernels: the model's eyes")),
                     html.Span(
-                        "each tile: the weights one output channel applies to one input "
-                        "channel (red +, blue −)",
+                        _(
+                            "each tile: the weights one output channel applies to one input "
+                            "channel (red +, blue −)"
+                        ),
                         className="muted caption inline",
                     ),
                     kernel_options,
                     html.Div(
                         [
-                            html.Button("◀ previous channels", id=ids.PAGE_PREV, n_clicks=0),
-                            html.Button("next channels ▶", id=ids.PAGE_NEXT, n_clicks=0),
+                            html.Button(_("◀ previous channels"), id=ids.PAGE_PREV, n_clicks=0),
+                            html.Button(_("next channels ▶"), id=ids.PAGE_NEXT, n_clicks=0),
                         ],
                         id=ids.KERNEL_PAGER,
                         className="pager",
                         hidden=True,
                     ),
-                    _graph(ids.KERNEL_GRID, "Loading kernels…", "grid"),
+                    _graph(ids.KERNEL_GRID, N_("Loading kernels…"), "grid"),
                 ],
                 className="panel",
             ),
             html.Section(
                 [
-                    html.H2("Feature maps: what it sees"),
+                    html.H2(_("Feature maps: what it sees")),
                     html.Span(
-                        "each tile: one channel's response to the image (bright = strong)",
+                        _("each tile: one channel's response to the image (bright = strong)"),
                         className="muted caption inline",
                     ),
                     map_options,
-                    _graph(ids.FEATURE_GRID, "Loading feature maps…", "grid"),
+                    _graph(ids.FEATURE_GRID, N_("Loading feature maps…"), "grid"),
                 ],
                 className="panel",
             ),
@@ -209,18 +217,21 @@ def build_layout(
     )
     detail = html.Section(
         [
-            html.H2("Selected channel: its kernels and its feature map, full resolution"),
+            html.H2(_("Selected channel: its kernels and its feature map, full resolution")),
             html.Div(
                 [
-                    _graph(ids.CHANNEL_KERNELS, "Click a kernel or a feature map.", "detail"),
-                    _graph(ids.FEATURE_DETAIL, "Click a kernel or a feature map.", "detail"),
+                    _graph(ids.CHANNEL_KERNELS, N_("Click a kernel or a feature map."), "detail"),
+                    _graph(ids.FEATURE_DETAIL, N_("Click a kernel or a feature map."), "detail"),
                 ],
                 className="detail-row",
             ),
             html.P(
-                "Left: the selected channel's kernels, one per input channel, with their raw "
-                "weights. Right: its feature map at full resolution (the conv's output, "
-                "before any activation) beside the input; click a pixel to explain it below.",
+                _(
+                    "Left: the selected channel's kernels, one per input channel, with their "
+                    "raw weights. Right: its feature map at full resolution (the conv's "
+                    "output, before any activation) beside the input; click a pixel to "
+                    "explain it below."
+                ),
                 className="muted caption",
             ),
             # how the image became the model's input, in words (set with the model)
@@ -235,9 +246,20 @@ def build_layout(
                 [
                     html.H1("ConvScope"),
                     html.Span(
-                        "what a CNN's kernels look like, and what each one sees. Hover for "
-                        "raw values; click a kernel or a map to select its channel.",
+                        _(
+                            "what a CNN's kernels look like, and what each one sees. Hover "
+                            "for raw values; click a kernel or a map to select its channel."
+                        ),
                         className="muted",
+                    ),
+                    dcc.RadioItems(
+                        id=ids.LANG_SELECT,
+                        options=[
+                            {"label": name, "value": code} for code, name in LANGUAGES.items()
+                        ],
+                        value=current_language(),
+                        inline=True,
+                        className="lang",
                     ),
                 ]
             ),
@@ -258,6 +280,7 @@ def build_layout(
             panels,
             detail,
             *explain_sections(),
+            dcc.Store(id=ids.LANG_RELOAD, data=None),
             dcc.Store(id=ids.CHANNEL_STORE, data=0),
             dcc.Store(id=ids.CHANNEL_PICKED, data=None),
             dcc.Store(id=ids.IMAGE_STORE, data=default_sample),
@@ -272,11 +295,16 @@ def build_layout(
             html.Div(
                 id=ids.UPLOAD_LIMITS,
                 hidden=True,
-                **{"data-image": max_upload_bytes, "data-weights": max_weights_bytes},
+                **{
+                    "data-image": max_upload_bytes,
+                    "data-weights": max_weights_bytes,
+                    # {mb} is filled in by the script
+                    "data-too-large": _("The file is larger than the {mb} MB limit."),
+                },
             ),
             dcc.Interval(id=ids.DOWNLOAD_POLL, interval=1000, disabled=not allow_download),
             html.Footer(
-                "Sample photos: CC0 / public domain, see assets/samples/LICENSES.md.",
+                _("Sample photos: CC0 / public domain, see assets/samples/LICENSES.md."),
                 className="muted",
             ),
         ],

@@ -7,34 +7,41 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
+from dashboard.i18n import N_, _
 from dashboard.modes import SortKey
 
-SORT_OPTIONS = [
-    {"label": "channel number", "value": SortKey.CHANNEL},
-    {"label": "mean", "value": SortKey.MEAN},
-    {"label": "max", "value": SortKey.MAXIMUM},
-    {"label": "std", "value": SortKey.STD},
-    {"label": "fraction of zeros", "value": SortKey.ZEROS},
-]
+SORT_LABELS = {
+    SortKey.CHANNEL: N_("channel number"),
+    SortKey.MEAN: N_("mean"),
+    SortKey.MAXIMUM: N_("max"),
+    SortKey.STD: N_("std"),
+    SortKey.ZEROS: N_("fraction of zeros"),
+}
+
+
+def sort_options() -> list[dict]:
+    """The "order" choices, in the request's language."""
+    return [{"label": _(label), "value": key} for key, label in SORT_LABELS.items()]
+
 
 # One or two sentences beside each panel on how to read it.
-CAPTION_EXPLAIN = (
+CAPTION_EXPLAIN = N_(
     "A conv unit's value is its bias plus one term per input channel: that channel's "
     "kernel slice times the input patch under it, summed. The bars rank those terms; the "
     "rows beside them show the largest as patch, kernel and their product (hover for raw "
     "numbers). The terms and the bias add up to the value the map shows."
 )
-CAPTION_OVERLAY = (
+CAPTION_OVERLAY = N_(
     "The selected feature map stretched over the image the model saw: bright where the "
     "channel responds strongly. The colour bar is in raw activation units."
 )
-CAPTION_STATS = (
+CAPTION_STATS = N_(
     "Each bar is one channel's statistic over its whole map on this image, taken after the "
     "layer's activation; red channels are dead here (all zero after a ReLU, or one constant "
     "value). Click a bar to select its channel. In the histogram, drag across a range of "
     "values to outline the channels that reach it."
 )
-CAPTION_FEATUREVIS = (
+CAPTION_FEATUREVIS = N_(
     "An input made by gradient ascent so that the selected channel's mean activation is as "
     "large as possible (Fourier-parametrised image, random jitter). It shows the pattern "
     "the kernel stack looks for, not a real photo; random weights give noise-like patterns."
@@ -44,7 +51,7 @@ CAPTION_FEATUREVIS = (
 def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loading:
     graph = dcc.Graph(
         id=component_id,
-        figure=message_figure(text),
+        figure=message_figure(_(text)),
         config={"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}},
         className=class_name,
         **extra,
@@ -53,7 +60,7 @@ def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loadin
 
 
 def _caption(text: str) -> html.P:
-    return html.P(text, className="muted caption")
+    return html.P(_(text), className="muted caption")
 
 
 def explain_sections() -> list[html.Section]:
@@ -61,17 +68,17 @@ def explain_sections() -> list[html.Section]:
     the layer statistics."""
     explain = html.Section(
         [
-            html.H2("Explain one activation: where it looks and what made it"),
+            html.H2(_("Explain one activation: where it looks and what made it")),
             _caption(CAPTION_EXPLAIN),
             html.Div(
-                "Click a pixel of the feature map above to explain its value.",
+                _("Click a pixel of the feature map above to explain its value."),
                 id=ids.EXPLAIN_TEXT,
                 className="explain-text",
                 role="status",
             ),
             _graph(
                 ids.EXPLAIN_FIGURE,
-                "Click a pixel of the feature map above.",
+                N_("Click a pixel of the feature map above."),
                 "explain",
             ),
             dcc.Store(id=ids.EXPLAIN_TOTAL, data=None),
@@ -81,11 +88,11 @@ def explain_sections() -> list[html.Section]:
     )
     overlay = html.Section(
         [
-            html.H2("The map over the image"),
+            html.H2(_("The map over the image")),
             _caption(CAPTION_OVERLAY),
             html.Div(
                 [
-                    html.Label("opacity", className="control-label inline"),
+                    html.Label(_("opacity"), className="control-label inline"),
                     dcc.Slider(
                         id=ids.OVERLAY_OPACITY,
                         min=0,
@@ -98,36 +105,42 @@ def explain_sections() -> list[html.Section]:
                 ],
                 className="slider-row",
             ),
-            _graph(ids.OVERLAY, "Loading the overlay…", "half"),
+            _graph(ids.OVERLAY, N_("Loading the overlay…"), "half"),
         ],
         className="panel",
     )
     featurevis = html.Section(
         [
-            html.H2("What the channel looks for"),
+            html.H2(_("What the channel looks for")),
             _caption(CAPTION_FEATUREVIS),
             html.Div(
                 [
-                    html.Button("Visualise this channel", id=ids.FEATUREVIS_START, n_clicks=0),
-                    html.Button("Cancel", id=ids.FEATUREVIS_CANCEL, n_clicks=0, disabled=True),
+                    html.Button(_("Visualise this channel"), id=ids.FEATUREVIS_START, n_clicks=0),
+                    html.Button(
+                        _("Cancel"),
+                        id=ids.FEATUREVIS_CANCEL,
+                        n_clicks=0,
+                        disabled=True,
+                        **{"data-cancelled": _("Cancelled. Press the button to start again.")},
+                    ),
                     html.Progress(id=ids.FEATUREVIS_PROGRESS, value="0", max="100", hidden=True),
                     html.Span(id=ids.FEATUREVIS_STATUS, className="muted", role="status"),
                 ],
                 className="job-row",
             ),
-            _graph(ids.FEATUREVIS_FIGURE, "Press the button to compute it.", "half"),
+            _graph(ids.FEATUREVIS_FIGURE, N_("Press the button to compute it."), "half"),
         ],
         className="panel",
     )
     stats = html.Section(
         [
-            html.H2("Channel statistics of this layer"),
+            html.H2(_("Channel statistics of this layer")),
             _caption(CAPTION_STATS),
             html.Div(id=ids.STATS_TEXT, className="info"),
             html.Div(
                 [
-                    _graph(ids.STATS_BARS, "Loading statistics…", "half"),
-                    _graph(ids.STATS_HISTOGRAM, "Loading the histogram…", "half"),
+                    _graph(ids.STATS_BARS, N_("Loading statistics…"), "half"),
+                    _graph(ids.STATS_HISTOGRAM, N_("Loading the histogram…"), "half"),
                 ],
                 className="pair-row",
             ),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from dashboard.i18n import N_, _
 from dashboard.images import MAX_SIDE, ImageError, image_digest
 
 logger = logging.getLogger(__name__)
@@ -28,9 +29,25 @@ DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
 PER_SESSION_IMAGES = 4
 PER_SESSION_BYTES = PER_SESSION_IMAGES * MAX_SIDE * MAX_SIDE * 3
 
-MSG_NO_LONGER_HELD = "Your uploaded image is no longer held by the server; please upload it again."
-MSG_TOO_LARGE_TO_KEEP = (
+MSG_NO_LONGER_HELD = N_(
+    "Your uploaded image is no longer held by the server; please upload it again."
+)
+MSG_TOO_LARGE_TO_KEEP = N_(
     "This image is too large for the server to keep; please upload a smaller one."
+)
+# The shipped samples' names, for the catalogue (the shapes are also TinyVGG's classes).
+SAMPLE_NAMES = (
+    N_("astronaut"),
+    N_("chelsea"),
+    N_("coffee"),
+    N_("blob"),
+    N_("checkerboard"),
+    N_("circle"),
+    N_("cross"),
+    N_("dots"),
+    N_("ring"),
+    N_("stripes"),
+    N_("triangle"),
 )
 
 
@@ -42,7 +59,9 @@ def list_samples(directory: Path = SAMPLES_DIR) -> dict[str, Path]:
 
 def sample_label(key: str) -> str:
     stem = Path(key.removeprefix(SAMPLE_PREFIX)).stem
-    return stem.replace("shapes-", "shape: ").replace("-", " ").replace("_", " ")
+    name = stem.removeprefix("shapes-").replace("-", " ").replace("_", " ")
+    name = _(name) if name in SAMPLE_NAMES else name
+    return _("shape: {name}").format(name=name) if stem.startswith("shapes-") else name
 
 
 def _image_bytes(image: Image.Image) -> int:

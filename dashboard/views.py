@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from dashboard import figures
 from dashboard.capture.predict import ClassScore
+from dashboard.i18n import N_, _, ngettext
 from dashboard.models import ConvLayer, LoadedModel
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
@@ -74,8 +75,8 @@ class FeatureView:
     info: str
 
 
-MSG_NOT_A_CLASSIFIER = "This model's output is not a class vector; no predictions."
-MSG_RANDOM_WEIGHTS = "Random weights: these predictions mean nothing."
+MSG_NOT_A_CLASSIFIER = N_("This model's output is not a class vector; no predictions.")
+MSG_RANDOM_WEIGHTS = N_("Random weights: these predictions mean nothing.")
 
 
 @dataclass(frozen=True)
@@ -98,18 +99,18 @@ class PredictionView:
 def prediction_view(model: LoadedModel, scores: tuple[ClassScore, ...]) -> PredictionView:
     """The panel for ``scores``; none means the model's output is not a class vector."""
     if not scores:
-        return PredictionView((), MSG_NOT_A_CLASSIFIER)
+        return PredictionView((), _(MSG_NOT_A_CLASSIFIER))
     names = model.classes or ()
     ranked = tuple(
         RankedClass(
-            names[s.index] if s.index < len(names) else f"class {s.index}",
+            names[s.index] if s.index < len(names) else _("class {index}").format(index=s.index),
             s.probability,
             s.logit,
             s.index,
         )
         for s in scores
     )
-    return PredictionView(ranked, "" if model.trained else MSG_RANDOM_WEIGHTS)
+    return PredictionView(ranked, "" if model.trained else _(MSG_RANDOM_WEIGHTS))
 
 
 def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeometry) -> str:
@@ -118,8 +119,10 @@ def describe(model: LoadedModel, layer: ConvLayer, geometry: figures.FeatureGeom
     if geometry.factor > 1:
         f = geometry.factor
         parts.append(
-            f"feature-map overview at 1/{f} resolution (each cell is the mean of {f}×{f}); "
-            "click a map for it at full resolution"
+            _(
+                "feature-map overview at 1/{f} resolution (each cell is the mean of {f}×{f}); "
+                "click a map for it at full resolution"
+            ).format(f=f)
         )
     return " — ".join(parts)
 
@@ -153,7 +156,7 @@ class FeatureVisView:
 
 
 def _size(box) -> str:
-    return f"{box.height}×{box.width} px"
+    return _("{height}×{width} px").format(height=box.height, width=box.width)
 
 
 def explanation_sentences(
@@ -161,32 +164,42 @@ def explanation_sentences(
 ) -> list[str]:
     """What the explanation panel says in words: the sum, and the receptive field."""
     n = len(parts.terms)
-    inputs = "input channel" if n == 1 else f"{n} input channels"
-    difference = abs(parts.value - shown)
-    total = (
-        f"Channel {parts.channel} at row {parts.row}, col {parts.col}: "
-        f"the terms of {inputs} ({float(parts.terms.sum()):.7g}) plus the bias "
-        f"({parts.bias:.7g}) make {parts.value:.7g}; the map shows {shown:.7g} there "
-        f"(difference {difference:.1e}: float32 against float64 arithmetic)."
+    total = ngettext(
+        "Channel {channel} at row {row}, col {col}: the term of {n} input channel ({terms}) "
+        "plus the bias ({bias}) make {value}; the map shows {shown} there (difference "
+        "{difference}: float32 against float64 arithmetic).",
+        "Channel {channel} at row {row}, col {col}: the terms of {n} input channels ({terms}) "
+        "plus the bias ({bias}) make {value}; the map shows {shown} there (difference "
+        "{difference}: float32 against float64 arithmetic).",
+        n,
+    ).format(
+        channel=parts.channel,
+        row=parts.row,
+        col=parts.col,
+        n=n,
+        terms=f"{float(parts.terms.sum()):.7g}",
+        bias=f"{parts.bias:.7g}",
+        value=f"{parts.value:.7g}",
+        shown=f"{shown:.7g}",
+        difference=f"{abs(parts.value - shown):.1e}",
     )
     height, width = input_size
     if measured is None:
-        field = (
+        field = _(
             "Receptive field: this value does not depend on the input at all here (its "
             "gradient is zero everywhere, e.g. a ReLU on its path is off)."
         )
     else:
-        field = (
-            f"Receptive field (red box on the input): {_size(measured)} of the "
-            f"{height}×{width} input, measured from the gradient of this value."
-        )
+        field = _(
+            "Receptive field (red box on the input): {size} of the {height}×{width} input, "
+            "measured from the gradient of this value."
+        ).format(size=_size(measured), height=height, width=width)
     if theoretical is not None:
-        field += (
-            f" Theoretical field of this plain stack (dashed): {_size(theoretical)}"
-            " within the image."
-        )
+        field += " " + _(
+            "Theoretical field of this plain stack (dashed): {size} within the image."
+        ).format(size=_size(theoretical))
     elif not plain:
-        field += " No theoretical size: the way to this layer is not a plain stack."
+        field += " " + _("No theoretical size: the way to this layer is not a plain stack.")
     return [total, field]
 
 
@@ -196,9 +209,20 @@ MAX_NAMED_DEAD = 10  # dead channels named in the statistics' sentence
 def dead_sentence(dead: list[int], rectified: bool) -> str:
     """What the statistics panel says of the layer's dead channels (named, up to 10)."""
     if not dead:
-        return "No channel is dead on this image."
-    how = "zero everywhere" if rectified else "one constant value everywhere"
+        return _("No channel is dead on this image.")
     named = ", ".join(str(c) for c in dead[:MAX_NAMED_DEAD])
-    more = f" … and {len(dead) - MAX_NAMED_DEAD} more" if len(dead) > MAX_NAMED_DEAD else ""
-    many = "channel is" if len(dead) == 1 else "channels are"
-    return f"{len(dead)} {many} dead on this image ({how}): {named}{more}."
+    if len(dead) > MAX_NAMED_DEAD:
+        named += " " + _("… and {count} more").format(count=len(dead) - MAX_NAMED_DEAD)
+    if rectified:
+        text = ngettext(
+            "{n} channel is dead on this image (zero everywhere): {named}.",
+            "{n} channels are dead on this image (zero everywhere): {named}.",
+            len(dead),
+        )
+    else:
+        text = ngettext(
+            "{n} channel is dead on this image (one constant value everywhere): {named}.",
+            "{n} channels are dead on this image (one constant value everywhere): {named}.",
+            len(dead),
+        )
+    return text.format(n=len(dead), named=named)

@@ -12,6 +12,7 @@ from dash import Dash
 from dashboard.callbacks.explain import register_explain
 from dashboard.callbacks.featurevis import register_featurevis
 from dashboard.callbacks.inputs import register_inputs
+from dashboard.callbacks.language import register_language
 from dashboard.callbacks.panels import register_panels
 from dashboard.callbacks.predictions import register_predictions
 from dashboard.callbacks.selection import register_selection
@@ -32,3 +33,4 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register(app, explorer)
     register_explain(app, explainer)
     register_featurevis(app, explainer)
+    register_language(app)

@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import edge
 from dashboard.errors import page_message
 from dashboard.explorer import Explorer
+from dashboard.i18n import N_, _
 from dashboard.modes import KernelMode
 from dashboard.views import ANONYMOUS, DetailView, View
 
@@ -49,8 +50,8 @@ def view_of(
         feature_px=edge.plot_size(size, "feature"),
         kernel_px=edge.plot_size(size, "kernel"),
         model=edge.model(model, explorer.models.names),
-        layer=edge.name(layer, "layer choice") if layer is not None else None,
-        image=edge.key(image, "image choice") if image is not None else "",
+        layer=edge.name(layer, N_("layer choice")) if layer is not None else None,
+        image=edge.key(image, N_("image choice")) if image is not None else "",
         channel=edge.channel(channel),
         weights=edge.weights_ref(weights),
         session=edge.session(session) or ANONYMOUS,
@@ -62,9 +63,9 @@ def layer_options(explorer: Explorer, model_name: str, weights: dict | None):
     """Layer dropdown options, the first layer, the model's notice and whether to hide it,
     and how an image becomes the model's input."""
     model = explorer.model(model_name, weights)
-    options = [{"label": layer.label, "value": layer.name} for layer in model.conv_layers]
-    notice = model.notice or ""
-    seen = f"The input the model saw: {model.preprocessing}."
+    options = [{"label": str(layer.label), "value": layer.name} for layer in model.conv_layers]
+    notice = str(model.notice or "")  # text kept with the model: translated here
+    seen = _("The input the model saw: {how}.").format(how=model.preprocessing)
     return options, model.conv_layers[0].name, notice, not notice, seen
 
 

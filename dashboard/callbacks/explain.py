@@ -7,9 +7,10 @@ from dash import Dash, Input, Output, Patch, State, html, no_update
 from dashboard import edge, figures, ids
 from dashboard.callbacks.common import guarded, view_of
 from dashboard.explaining import Explainer
+from dashboard.i18n import N_, _, ngettext
 from dashboard.views import dead_sentence
 
-PROMPT = "Click a pixel of the feature map above to explain its value."
+PROMPT = N_("Click a pixel of the feature map above to explain its value.")
 
 
 def register_explain(app: Dash, explainer: Explainer) -> None:
@@ -57,7 +58,8 @@ def register_explain(app: Dash, explainer: Explainer) -> None:
         prevent_initial_call=True,
     )
     def on_explain_reset(*_values):
-        return figures.message_figure("Click a pixel of the feature map above."), PROMPT, None
+        prompt = figures.message_figure(_("Click a pixel of the feature map above."))
+        return prompt, _(PROMPT), None
 
     @app.callback(
         Output(ids.OVERLAY, "figure"),
@@ -113,9 +115,8 @@ def register_explain(app: Dash, explainer: Explainer) -> None:
             return (no_update,) * 3
         view = view_of(explorer, model, layer, image, 0, weights, session, sort=edge.sort_key(sort))
         shown = explainer.stats(view)
-        text = f"Statistics of the activations {shown.source}. " + dead_sentence(
-            shown.dead, shown.rectified
-        )
+        text = _("Statistics of the activations {source}.").format(source=shown.source)
+        text += " " + dead_sentence(shown.dead, shown.rectified)
         return shown.bars, shown.histogram, text
 
     @app.callback(
@@ -154,7 +155,15 @@ def register_explain(app: Dash, explainer: Explainer) -> None:
         patch["layout"]["shapes"] = shapes
         lo, hi = span
         n = len(channels)
-        text = f"{n} channel{'s' if n != 1 else ''} reach values in [{lo:.4g}, {hi:.4g}]" + (
-            ": outlined in orange in the feature maps." if n else "."
-        )
+        if n:
+            text = ngettext(
+                "{n} channel reaches values in [{lo}, {hi}]: outlined in orange in the "
+                "feature maps.",
+                "{n} channels reach values in [{lo}, {hi}]: outlined in orange in the "
+                "feature maps.",
+                n,
+            )
+        else:
+            text = _("No channel reaches values in [{lo}, {hi}].")
+        text = text.format(n=n, lo=f"{lo:.4g}", hi=f"{hi:.4g}")
         return patch, text

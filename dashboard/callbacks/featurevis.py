@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dash import Dash, Input, Output, State, no_update
 
-from dashboard import figures, ids
+from dashboard import figures, i18n, ids
 from dashboard.callbacks.common import guarded, view_of
 from dashboard.errors import page_message
 from dashboard.explaining import Explainer
+from dashboard.i18n import N_, _
 from dashboard.jobs import in_job_process
 
-PRESS = "Press “Visualise this channel” to compute it."
-CANCELLED = "Cancelled. Press the button to start again."
+PRESS = N_("Press “Visualise this channel” to compute it.")
+CANCELLED = N_("Cancelled. Press the button to start again.")
 
 
 def register_featurevis(app: Dash, explainer: Explainer) -> None:
@@ -29,6 +30,7 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
         State(ids.CHANNEL_STORE, "data"),
         State(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.LANG_SELECT, "value"),
         background=True,
         manager=explainer.jobs.manager,
         running=[
@@ -41,9 +43,14 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
         progress_default=["0", str(steps)],
         prevent_initial_call=True,
     )
-    def on_featurevis(set_progress, _clicks, model, layer, channel, weights, session):
-        """Runs in a job process forked from the web process (see dashboard/jobs.py)."""
+    def on_featurevis(set_progress, _clicks, model, layer, channel, weights, session, language):
+        """Runs in a job process forked from the web process (see dashboard/jobs.py): no
+        request there, so the page's language comes as a value."""
         in_job_process()
+        with i18n.using(language):
+            return _featurevis(set_progress, model, layer, channel, weights, session)
+
+    def _featurevis(set_progress, model, layer, channel, weights, session):
         try:
             view = view_of(explorer, model, layer, None, channel, weights, session)
             shown = explainer.feature_vis(
@@ -53,7 +60,9 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
             text = page_message(exc)
             return figures.message_figure(text), text
         result = shown.result
-        note = f"{result.steps} steps, {result.seconds:.1f} s to compute."
+        note = _("{steps} steps, {seconds} s to compute.").format(
+            steps=result.steps, seconds=f"{result.seconds:.1f}"
+        )
         return shown.figure, note
 
     # A new channel, layer or model: its stored visualisation if there is one.
@@ -75,14 +84,16 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
         view = view_of(explorer, model, layer, None, channel, weights, session)
         shown = explainer.stored_feature_vis(view)
         if shown is None:
-            return figures.message_figure(PRESS), ""
-        return shown.figure, "Computed earlier (stored)."
+            return figures.message_figure(_(PRESS)), ""
+        return shown.figure, _("Computed earlier (stored).")
 
+    # the sentence is on the button (data-cancelled), in the page's language
     app.clientside_callback(
         """
-        function(n) { return n ? '"""
-        + CANCELLED
-        + """' : window.dash_clientside.no_update; }
+        function(n) {
+            const button = document.getElementById("featurevis-cancel");
+            return n && button ? button.dataset.cancelled : window.dash_clientside.no_update;
+        }
         """,
         Output(ids.FEATUREVIS_STATUS, "children", allow_duplicate=True),
         Input(ids.FEATUREVIS_CANCEL, "n_clicks"),

@@ -7,6 +7,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from dashboard import edge, ids
 from dashboard.callbacks.common import guarded, layer_options
 from dashboard.explorer import Explorer
+from dashboard.i18n import N_, _
 from dashboard.images import decode_data_url, decode_upload
 from dashboard.views import ANONYMOUS
 
@@ -46,7 +47,9 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         data = decode_data_url(contents, filename, max_bytes=config.max_weights_bytes)
         loaded = explorer.upload_weights(model, data, filename)
         stored = {"model": model, "key": loaded.key}
-        status = f"Showing {loaded.label} with your weights from {filename}."
+        status = _("Showing {model} with your weights from {file}.").format(
+            model=loaded.label, file=filename
+        )
         # a checkpoint covering part of the model says which layers kept their weights
         return stored, f"{status} {loaded.notice}" if loaded.notice else status
 
@@ -75,12 +78,21 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
     def on_image(sample, contents, filename, session):
         contents, filename = edge.upload(contents, filename)
         if ctx.triggered_id != ids.IMAGE_UPLOAD or not contents:
-            return edge.key(sample, "image choice"), no_update, no_update, ""
+            return edge.key(sample, N_("image choice")), no_update, no_update, ""
         decoded = decode_upload(contents, filename, max_bytes=config.max_upload_bytes)
         key = explorer.add_upload(decoded.image, edge.session(session) or ANONYMOUS)
         width, height = decoded.original_size
-        size = f"{width}×{height}"
         if decoded.was_downscaled:
-            size += f", downscaled to {decoded.image.width}×{decoded.image.height}"
-        option = {"label": f"Uploaded: {filename} ({size})", "value": key}
+            label = _("Uploaded: {file} ({width}×{height}, downscaled to {w}×{h})").format(
+                file=filename,
+                width=width,
+                height=height,
+                w=decoded.image.width,
+                h=decoded.image.height,
+            )
+        else:
+            label = _("Uploaded: {file} ({width}×{height})").format(
+                file=filename, width=width, height=height
+            )
+        option = {"label": label, "value": key}
         return key, [option, *explorer.sample_options()], key, ""

@@ -7,6 +7,7 @@ from dash import Dash, Input, Output, State, html
 from dashboard import ids
 from dashboard.callbacks.common import guarded, view_of
 from dashboard.explorer import Explorer
+from dashboard.i18n import _
 from dashboard.views import PredictionView, RankedClass
 
 
@@ -21,8 +22,10 @@ def ranked_item(entry: RankedClass) -> html.Li:
     return html.Li(
         [entry.name, html.Span(share(entry.probability))],
         style={"--p": f"{entry.probability * 100:.1f}%"},  # the bar's length, drawn by CSS
-        title=(
-            f"output {entry.index} · probability {entry.probability:.4g} · logit {entry.logit:.4g}"
+        title=_("output {index} · probability {probability} · logit {logit}").format(
+            index=entry.index,
+            probability=f"{entry.probability:.4g}",
+            logit=f"{entry.logit:.4g}",
         ),
     )
 
@@ -32,8 +35,10 @@ def prediction_panel(shown: PredictionView) -> list:
     if not shown.classes:
         return [html.Span(shown.note, className="muted")]
     children = [
-        html.Span(f"Top {len(shown.classes)} classes:", className="muted"),
-        html.Ol([ranked_item(entry) for entry in shown.classes], **{"aria-label": "top classes"}),
+        html.Span(_("Top {n} classes:").format(n=len(shown.classes)), className="muted"),
+        html.Ol(
+            [ranked_item(entry) for entry in shown.classes], **{"aria-label": _("top classes")}
+        ),
     ]
     if shown.note:
         children.append(html.Span(shown.note, className="note"))

@@ -15,6 +15,7 @@ from dashboard.callbacks.common import (
     view_of,
 )
 from dashboard.explorer import Explorer
+from dashboard.i18n import N_
 from dashboard.modes import KernelMode
 from dashboard.views import View
 
@@ -79,7 +80,7 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
             kernel_view=mode,
             sort=edge.sort_key(sort),
         )
-        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        view = replace(view, page=edge.optional_channel(page, N_("kernel page")))
         channel = _chosen_channel(explorer, view, kernel_click, feature_click, bar_click)
         if channel is None:
             return (no_update,) * 9
@@ -114,7 +115,7 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
     def on_page(_prev, _next, model, layer, channel, weights, session, page, image, sort):
         sort = edge.sort_key(sort)
         view = view_of(explorer, model, layer, image, channel, weights, session, sort=sort)
-        view = replace(view, page=edge.optional_channel(page, "kernel page"))
+        view = replace(view, page=edge.optional_channel(page, N_("kernel page")))
         shown = explorer.turn_page(view, -1 if ctx.triggered_id == ids.PAGE_PREV else 1)
         if shown is None:
             return no_update, no_update, ""

@@ -91,7 +91,8 @@ def register_zoom(app: Dash, explorer: Explorer) -> None:
         shown = explorer.feature_zoom(view, window)
         if shown is None:
             return no_update, no_update
-        full = "hovertemplate" in shown and "mean of" not in str(shown["hovertemplate"])
+        # real pixels: one map pixel per cell (the overview's cells are block means)
+        full = (shown.get("meta") or {}).get("cells", {}).get("step") == 1
         patch = Patch()
         for key, value in typed_arrays(shown).items():
             patch["data"][0][key] = value

@@ -30,6 +30,7 @@ KEYWORDS = {
     "_": None,
     "N_": None,
     "ngettext": (1, 2),
+    "lazy": None,
     **dict.fromkeys(ERROR_CLASSES),
 }
 assert set(KEYWORDS) >= {"_", "ngettext"} and set(DEFAULT_KEYWORDS) >= {"_", "ngettext"}

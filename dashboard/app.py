@@ -34,6 +34,12 @@ PLOTLY_BUNDLE = {
     "relative_package_path": "static/plotly-cartesian.min.js",
     "namespace": "dashboard",
 }
+# plotly.js's own words (modebar tooltips) in Chinese, registered after the bundle; a
+# graph uses it when its config says locale "zh-CN" (dashboard/layout.py graph_config).
+PLOTLY_LOCALES = {
+    "relative_package_path": "static/plotly-locale-zh-cn.js",
+    "namespace": "dashboard",
+}
 log = logging.getLogger(__name__)
 
 
@@ -147,6 +153,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         serve_locally=True,
     )
     app.scripts.append_script(PLOTLY_BUNDLE)
+    app.scripts.append_script(PLOTLY_LOCALES)
     server = app.server
     if config.compress:
         compress(server)

@@ -6,17 +6,10 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
+from dashboard.graph_config import graph_config
 from dashboard.i18n import LANGUAGES, N_, _, current_language
 from dashboard.layout_explain import explain_sections, sort_options
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
-
-# The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "scrollZoom": False,
-    "toImageButtonOptions": {"scale": 2},
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
-}
 
 
 def kernel_view_options(rgb_available: bool) -> list[dict]:
@@ -54,7 +47,7 @@ def _graph(component_id: str, text: str, class_name: str) -> dcc.Loading:
     graph = dcc.Graph(
         id=component_id,
         figure=message_figure(_(text)),
-        config=GRAPH_CONFIG,
+        config=graph_config(),
         className=class_name,
         clear_on_unhover=True,
     )

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
+from dashboard.graph_config import graph_config
 from dashboard.i18n import N_, _
 from dashboard.modes import SortKey
 
@@ -52,7 +53,9 @@ def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loadin
     graph = dcc.Graph(
         id=component_id,
         figure=message_figure(_(text)),
-        config={"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}},
+        config=graph_config(
+            {"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}}
+        ),
         className=class_name,
         **extra,
     )

@@ -89,7 +89,7 @@ def test_lang01_the_chinese_page_has_no_english_word_left(dash_duo, tmp_path) ->
     path.write_text("this is not an image")
     dash_duo.find_element(f"#{ids.IMAGE_UPLOAD} input[type=file]").send_keys(str(path))
     error = wait_for(lambda: dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text, 30, "error")
-    #TMP assert re.search(r"[\u4e00-\u9fff]", error), error
+    assert re.search(r"[\u4e00-\u9fff]", error), error
     text = dash_duo.driver.execute_script(_VISIBLE_TEXT, ids.PREDICTIONS)
     for term in ("卷积核", "特征图", "感受野"):
         assert term in text, term

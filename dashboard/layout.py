@@ -7,6 +7,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.figures import message_figure
 from dashboard.layout_explain import SORT_OPTIONS, explain_sections
+from dashboard.layout_export import export_row
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 # The wheel scrolls the page (zoom with the modebar or by dragging a box); no lasso/select.
@@ -225,6 +226,7 @@ def build_layout(
             ),
             # how the image became the model's input, in words (set with the model)
             html.P(id=ids.PREPROCESSING, className="muted caption"),
+            export_row(),
         ],
         id=ids.DETAIL_PANEL,
         className="panel wide",

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
+from dashboard.layout_export import explanation_export
 from dashboard.modes import SortKey
 
 SORT_OPTIONS = [
@@ -41,11 +42,19 @@ CAPTION_FEATUREVIS = (
 )
 
 
+# These plots keep the modebar's box and lasso selection (the histogram's range drag).
+EXPLAIN_GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": False,
+    "toImageButtonOptions": {"scale": 2},
+}
+
+
 def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loading:
     graph = dcc.Graph(
         id=component_id,
         figure=message_figure(text),
-        config={"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}},
+        config=EXPLAIN_GRAPH_CONFIG,
         className=class_name,
         **extra,
     )
@@ -75,6 +84,7 @@ def explain_sections() -> list[html.Section]:
                 "explain",
             ),
             dcc.Store(id=ids.EXPLAIN_TOTAL, data=None),
+            explanation_export(),
         ],
         id=ids.EXPLAIN_PANEL,
         className="panel wide",

@@ -119,33 +119,37 @@ def register_export(app: Dash, explainer: Explainer) -> None:
         Input(ids.EXPLAIN_TOTAL, "data"),
     )
 
+    # The channel follows a click (CHANNEL_PICKED, written only by one) and is read from
+    # CHANNEL_STORE: an input that a layer switch's own callbacks write would cost that
+    # switch a second round trip.
     @app.callback(
         *(Output(graph, "config") for graph in FIGURES),
         Output(ids.STATUS, "children", allow_duplicate=True),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.LAYER_SELECT, "value"),
-        Input(ids.CHANNEL_STORE, "data"),
-        Input(ids.EXPLAIN_TOTAL, "data"),
+        Input(ids.CHANNEL_PICKED, "data"),
         Input(ids.IMAGE_FORMAT, "value"),
+        State(ids.CHANNEL_STORE, "data"),
+        State(ids.WEIGHTS_STORE, "data"),
         prevent_initial_call=True,
     )
     @guarded(lambda text: (*(no_update for _ in FIGURES), text))
-    def on_image_names(model, layer, channel, total, image_format):
-        """Each plot's camera saves as model_layer[_chN[_rRcC]]_what.png (or .svg)."""
+    def on_image_names(model, layer, _picked, image_format, channel, weights):
+        """Each plot's camera saves as model_layer[_chN]_what.png (or .svg)."""
         if layer is None:
             return (no_update,) * (len(FIGURES) + 1)
-        model = edge.model(model, explorer.models.names)
-        layer = edge.name(layer, "layer choice")
-        channel = edge.channel(channel)
-        pixel = edge.explained_pixel(total)
         image_format = edge.image_format(image_format, exporting.IMAGE_FORMATS)
+        view = view_of(explorer, model, layer, None, channel, weights, None)
+        _, conv = explorer.resolve(view)
+        # as the panels do: a channel the layer lacks falls back to 0
+        channel = view.channel if view.channel < conv.out_channels else 0
         configs = []
-        for graph, (base, what, per_channel) in FIGURES.items():
-            at = pixel if graph == ids.EXPLAIN_FIGURE else None
-            stem = exporting.figure_stem(model, layer, what, channel if per_channel else None, at)
-            configs.append(
-                {**base, "toImageButtonOptions": exporting.image_options(stem, image_format)}
+        for base, what, per_channel in FIGURES.values():
+            stem = exporting.figure_stem(
+                view.model, conv.name, what, channel if per_channel else None
             )
+            options = exporting.image_options(stem, image_format)
+            configs.append({**base, "toImageButtonOptions": options})
         return (*configs, no_update)
 
     # dcc.Graph applies a new `config` only when its figure next changes (plotly/dash#2865):

@@ -210,13 +210,17 @@ def test_cxp06_plot_images_are_named_after_model_layer_channel(http) -> None:
     assert options[ids.FEATURE_DETAIL]["filename"] == "vgg16_features.28_ch17_map"
     assert options[ids.EXPLAIN_FIGURE]["filename"] == "vgg16_features.28_ch17_explanation"
     assert len(options) == 9
-    # the explained pixel names the explanation's image; the base config is kept
+    # a channel the layer lacks is named as the panels show it: channel 0; base config kept
+    picked = f"{ids.CHANNEL_PICKED}.data"
     out = http.call(
-        f"{ids.KERNEL_GRID}.config", {**values, fmt: "png", TOTAL: {"row": 2, "col": 3}}, [TOTAL]
+        f"{ids.KERNEL_GRID}.config",
+        {**values, fmt: "png", LAYER: "features.0", CHANNEL: 500, picked: 500},
+        [picked],
     )
-    explain = out[f"{ids.EXPLAIN_FIGURE}.config"]
-    assert explain["toImageButtonOptions"]["filename"].endswith("_ch17_r2c3_explanation")
-    assert explain["toImageButtonOptions"]["scale"] == 2 and explain["displaylogo"] is False
+    detail = out[f"{ids.FEATURE_DETAIL}.config"]
+    assert detail["toImageButtonOptions"]["filename"] == "vgg16_features.0_ch0_map"
+    assert detail["toImageButtonOptions"]["scale"] == 2 and detail["displaylogo"] is False
     assert "modeBarButtonsToRemove" in out[f"{ids.KERNEL_GRID}.config"]
+    assert "modeBarButtonsToRemove" not in out[f"{ids.STATS_HISTOGRAM}.config"]
     forged = http.call(f"{ids.KERNEL_GRID}.config", {**values, fmt: "pdf"}, [fmt])
     assert forged == {STATUS: forged[STATUS]} and "image format" in forged[STATUS]

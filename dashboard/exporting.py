@@ -38,9 +38,9 @@ def file_stem(model: str, layer: str, channel: int | None = None, pixel=None) ->
     return stem
 
 
-def figure_stem(model: str, layer: str, what: str, channel: int | None = None, pixel=None) -> str:
+def figure_stem(model: str, layer: str, what: str, channel: int | None = None) -> str:
     """A plot's image file name without extension: ``vgg16_features.28_ch17_map``."""
-    return f"{file_stem(model, layer, channel, pixel)}_{what}"
+    return f"{file_stem(model, layer, channel)}_{what}"
 
 
 def activations_name(model: str, layer: str) -> str:

@@ -272,3 +272,25 @@ def value_range(selected: object) -> tuple[float, float] | None:
     if lo is None or hi is None:
         return None
     return (min(lo, hi), max(lo, hi))
+
+
+def explained_pixel(value: object) -> tuple[int, int] | None:
+    """(row, col) of the explanation store ({"row", "col", ...} as the server made it), or
+    None when nothing is explained yet."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        row, col = value.get("row"), value.get("col")
+        if all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < MAX_CHANNEL
+            for v in (row, col)
+        ):
+            return row, col
+    raise InvalidInput("explained pixel")
+
+
+def image_format(value: object, formats: tuple[str, ...]) -> str:
+    """The figures' image format for the modebar's camera: one of ``formats``."""
+    if isinstance(value, str) and value in formats:
+        return value
+    raise InvalidInput("image format")

@@ -48,6 +48,10 @@ class BusyError(UserError):
     """The server cannot take this request now (queue full, previous pass still running)."""
 
 
+class ExportError(UserError):
+    """A download the page cannot make as asked (nothing explained yet, no such map)."""
+
+
 def reference_id() -> str:
     """A short random id that ties a page message to its log line."""
     return secrets.token_hex(4)

@@ -8,7 +8,7 @@ in a lane of the session's own, so hooks never meet another pass on the shared m
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,6 +21,7 @@ from dashboard.analysis.stats import channels_in_range, sort_order
 from dashboard.caching import ComputeOnceCache
 from dashboard.errors import ModelError
 from dashboard.explorer import Explorer, overview_cells
+from dashboard.exporting import ExplanationRecord
 from dashboard.figures.highlight import channels_outline
 from dashboard.i18n import _
 from dashboard.jobs import Jobs
@@ -37,6 +38,20 @@ EXPLAIN_LANE = "/explain"
 TOP_TERMS = 3  # input channels drawn as patch, kernel and product
 
 
+@dataclass(frozen=True)
+class Explained:
+    """One explained unit: what both the panel and its export are made of."""
+
+    view: View  # with the channel clamped to the layer
+    layer: str
+    parts: analysis.Contributions
+    shown: float  # the map's value at the unit
+    measured: analysis.Box | None
+    theoretical: analysis.Box | None
+    input_size: tuple[int, int]
+    plain: bool  # the way to the layer is a plain stack (a theoretical field exists)
+
+
 class Explainer:
     """The explanation panel, the overlay, the layer statistics and feature visualisations."""
 
@@ -46,6 +61,8 @@ class Explainer:
         # What a layer received for (model key, image, layer): a few MB at most, reused by
         # every click on the same map.
         self._inputs: ComputeOnceCache[LayerInput] = ComputeOnceCache(8)
+        # The last units explained: a few KB each; an export reads the one just shown.
+        self._units: ComputeOnceCache[Explained] = ComputeOnceCache(16)
 
     def _layer_input(self, view: View, model, layer, x: torch.Tensor) -> LayerInput:
         key = (model.key, view.image, layer.name)
@@ -61,9 +78,9 @@ class Explainer:
             what=_("Running {model} up to {layer}").format(model=model.label, layer=layer.name),
         )
 
-    def explain(self, view: View, row: int, col: int) -> ExplanationView:
-        """Unit (view.channel, row, col) of the view's layer: its exact decomposition into
-        one term per input channel plus the bias, and its receptive field."""
+    def _explained(self, view: View, row: int, col: int) -> Explained:
+        """Unit (view.channel, row, col) of the view's layer, decomposed and its receptive
+        field measured: once per (weights, image, layer, unit), for the panel and export."""
         model, layer, maps, view = self.explorer.maps(view)
         _channels, height, width = maps.shape
         if not (0 <= row < height and 0 <= col < width):
@@ -74,20 +91,41 @@ class Explainer:
                 height=height,
                 width=width,
             )
-        x = self.explorer.input_tensor(model, view.image)
-        seen = self._layer_input(view, model, layer, x)
-        conv = model.module.get_submodule(layer.name)
-        parts = analysis.contributions(conv, seen.tensor, view.channel, row, col)
-        measured = self.explorer.queue.run(
-            view.session + EXPLAIN_LANE,
-            ("field", model.key, view.image, layer.name, view.channel, row, col),
-            lambda: analysis.receptive_field(model.module, layer.name, x, view.channel, row, col),
-            what=_("Measuring the receptive field in {model}").format(model=model.label),
-        )
-        theoretical = None
-        if seen.path is not None:
-            field = analysis.theoretical_field(seen.path)
-            theoretical = analysis.theoretical_box(field, row, col, tuple(x.shape[-2:]))
+        key = (model.key, view.image, layer.name, view.channel, row, col)
+        found = self._units.peek(key)
+        if found is not None:
+            return found
+
+        def compute() -> Explained:
+            x = self.explorer.input_tensor(model, view.image)
+            seen = self._layer_input(view, model, layer, x)
+            conv = model.module.get_submodule(layer.name)
+            parts = analysis.contributions(conv, seen.tensor, view.channel, row, col)
+            measured = self.explorer.queue.run(
+                view.session + EXPLAIN_LANE,
+                ("field", *key),
+                lambda: analysis.receptive_field(
+                    model.module, layer.name, x, view.channel, row, col
+                ),
+                what=_("Measuring the receptive field in {model}").format(model=model.label),
+            )
+            theoretical = None
+            if seen.path is not None:
+                field = analysis.theoretical_field(seen.path)
+                theoretical = analysis.theoretical_box(field, row, col, tuple(x.shape[-2:]))
+            shown = float(maps[view.channel, row, col])
+            size = tuple(x.shape[-2:])
+            return Explained(
+                view, layer.name, parts, shown, measured, theoretical, size, seen.path is not None
+            )
+
+        return self._units.get_or_compute(key, compute)
+
+    def explain(self, view: View, row: int, col: int) -> ExplanationView:
+        """Unit (view.channel, row, col) of the view's layer: its exact decomposition into
+        one term per input channel plus the bias, and its receptive field."""
+        unit = self._explained(view, row, col)
+        parts = unit.parts
         figure = figures.explanation_figure(
             value=parts.value,
             bias=parts.bias,
@@ -95,23 +133,44 @@ class Explainer:
             input_channels=parts.input_channels,
             patch=parts.patch,
             kernel=parts.kernel,
-            channel=view.channel,
+            channel=parts.channel,
             row=row,
             col=col,
-            layer=layer.name,
+            layer=unit.layer,
             top=TOP_TERMS,
         )
-        shown = float(maps[view.channel, row, col])
-        shapes = figures.field_shapes(_edges(measured), _edges(theoretical))
+        shapes = figures.field_shapes(_edges(unit.measured), _edges(unit.theoretical))
         shapes.append(figures.pixel_marker(row, col))
         return ExplanationView(
             figure=figure,
             total=parts.value,
-            shown=shown,
+            shown=unit.shown,
             sentences=explanation_sentences(
-                parts, shown, measured, theoretical, tuple(x.shape[-2:]), seen.path is not None
+                parts, unit.shown, unit.measured, unit.theoretical, unit.input_size, unit.plain
             ),
             shapes=shapes,
+        )
+
+    def explanation_record(self, view: View, row: int, col: int) -> ExplanationRecord:
+        """The numbers the explanation panel shows for that unit, for export."""
+        unit = self._explained(view, row, col)
+        parts = unit.parts
+        return ExplanationRecord(
+            model=unit.view.model,
+            layer=unit.layer,
+            channel=parts.channel,
+            row=row,
+            col=col,
+            total=parts.value,
+            shown=unit.shown,
+            bias=parts.bias,
+            terms=parts.terms,
+            input_channels=parts.input_channels,
+            top_channels=figures.top_rows(parts.terms, TOP_TERMS),
+            patch=parts.patch,
+            kernel=parts.kernel,
+            measured_field=_edges(unit.measured),
+            theoretical_field=_edges(unit.theoretical),
         )
 
     def overlay(self, view: View, opacity: float) -> go.Figure:

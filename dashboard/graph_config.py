@@ -11,6 +11,12 @@ GRAPH_CONFIG = {
     "toImageButtonOptions": {"scale": 2},
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
 }
+# the explanation panels' graphs: no zoom tools to remove
+EXPLAIN_GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": False,
+    "toImageButtonOptions": {"scale": 2},
+}
 PLOTLY_LOCALES = {"zh": "zh-CN"}  # plotly.js's name of the locale dashboard/static ships
 
 

@@ -61,3 +61,16 @@ FEATUREVIS_CANCEL = "featurevis-cancel"
 FEATUREVIS_PROGRESS = "featurevis-progress"
 FEATUREVIS_FIGURE = "featurevis-figure"
 FEATUREVIS_STATUS = "featurevis-status"
+
+# Export (issue 13): buttons and the dcc.Download each one fills
+EXPORT_ACTIVATIONS = "export-activations"
+EXPORT_ACTIVATIONS_FILE = "export-activations-file"
+EXPORT_KERNELS = "export-kernels"
+EXPORT_KERNELS_FILE = "export-kernels-file"
+EXPORT_MAP = "export-map"
+EXPORT_MAP_FILE = "export-map-file"
+EXPORT_EXPLANATION = "export-explanation"
+EXPORT_EXPLANATION_FILE = "export-explanation-file"
+IMAGE_FORMAT = "image-format"  # the modebar camera's format: PNG or SVG
+IMAGE_NAMES_SINK = "image-names-sink"  # output of the clientside callback that applies them
+EXPORT_EXPLANATION_ROW = "export-explanation-row"  # hidden until a pixel is explained

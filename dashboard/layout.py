@@ -9,6 +9,7 @@ from dashboard.figures import message_figure
 from dashboard.graph_config import graph_config
 from dashboard.i18n import LANGUAGES, N_, _, current_language
 from dashboard.layout_explain import explain_sections, sort_options
+from dashboard.layout_export import export_row
 from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 
@@ -229,6 +230,7 @@ def build_layout(
             ),
             # how the image became the model's input, in words (set with the model)
             html.P(id=ids.PREPROCESSING, className="muted caption"),
+            export_row(),
         ],
         id=ids.DETAIL_PANEL,
         className="panel wide",

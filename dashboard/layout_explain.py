@@ -7,8 +7,9 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures import message_figure
-from dashboard.graph_config import graph_config
+from dashboard.graph_config import EXPLAIN_GRAPH_CONFIG, graph_config
 from dashboard.i18n import N_, _
+from dashboard.layout_export import explanation_export
 from dashboard.modes import SortKey
 
 SORT_LABELS = {
@@ -49,13 +50,14 @@ CAPTION_FEATUREVIS = N_(
 )
 
 
+# These plots keep the modebar's box and lasso selection (the histogram's range drag).
+
+
 def _graph(component_id: str, text: str, class_name: str, **extra) -> dcc.Loading:
     graph = dcc.Graph(
         id=component_id,
         figure=message_figure(_(text)),
-        config=graph_config(
-            {"displaylogo": False, "scrollZoom": False, "toImageButtonOptions": {"scale": 2}}
-        ),
+        config=graph_config(EXPLAIN_GRAPH_CONFIG),
         className=class_name,
         **extra,
     )
@@ -85,6 +87,7 @@ def explain_sections() -> list[html.Section]:
                 "explain",
             ),
             dcc.Store(id=ids.EXPLAIN_TOTAL, data=None),
+            explanation_export(),
         ],
         id=ids.EXPLAIN_PANEL,
         className="panel wide",

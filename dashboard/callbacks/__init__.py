@@ -10,6 +10,7 @@ from __future__ import annotations
 from dash import Dash
 
 from dashboard.callbacks.explain import register_explain
+from dashboard.callbacks.export import register_export
 from dashboard.callbacks.featurevis import register_featurevis
 from dashboard.callbacks.inputs import register_inputs
 from dashboard.callbacks.language import register_language
@@ -33,4 +34,5 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register(app, explorer)
     register_explain(app, explainer)
     register_featurevis(app, explainer)
+    register_export(app, explainer)
     register_language(app)

@@ -10,7 +10,7 @@ helpers stay in their modules.
 
 from dashboard.figures.blend import overlay_figure
 from dashboard.figures.detail import feature_detail
-from dashboard.figures.explain import explanation_figure
+from dashboard.figures.explain import explanation_figure, top_rows
 from dashboard.figures.features import feature_grid
 from dashboard.figures.featurevis import feature_vis_figure
 from dashboard.figures.highlight import field_shapes, pixel_marker
@@ -62,4 +62,5 @@ __all__ = [
     "overview_channel",
     "page_of",
     "pixel_marker",
+    "top_rows",
 ]

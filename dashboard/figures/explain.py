@@ -103,6 +103,11 @@ def _coloraxes(x_domains: list[list[float]]) -> dict:
     return axes
 
 
+def top_rows(terms: np.ndarray, top: int) -> np.ndarray:
+    """Indices of the ``top`` terms drawn in detail: largest |term| first, ties by channel."""
+    return np.argsort(-np.abs(np.asarray(terms)), kind="stable")[: max(top, 0)]
+
+
 def explanation_figure(
     *,
     value: float,
@@ -148,7 +153,7 @@ def explanation_figure(
         )
     n, kh, kw = patch.shape
     order = np.argsort(-np.abs(terms), kind="stable")  # ties: lower channel first
-    rows = order[: min(top, n)]
+    rows = top_rows(terms, top)
 
     col_w = (1.0 - GRID_LEFT - 2 * COLUMN_GAP) / 3
     starts = [GRID_LEFT + j * (col_w + COLUMN_GAP) for j in range(3)]

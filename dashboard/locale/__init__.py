@@ -25,6 +25,7 @@ ERROR_CLASSES = (
     "ImageError",
     "ForwardError",
     "InvalidInput",
+    "ExportError",
 )
 KEYWORDS = {
     "_": None,

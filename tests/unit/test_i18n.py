@@ -60,6 +60,16 @@ def test_i18n02_every_message_has_a_translation_with_the_same_fields(extracted, 
     assert not broken, f"translations whose {{fields}} differ from the message: {broken[:20]}"
 
 
+def _marked(arg: ast.expr, error: str) -> bool:
+    """An N_() call, an UPPER_CASE constant (marked with N_ where it is defined), or the
+    noun an InvalidInput is given (its callers mark it)."""
+    if isinstance(arg, ast.Call):
+        return getattr(arg.func, "id", "") == "N_"
+    if isinstance(arg, ast.Name):
+        return arg.id.isupper() or error == "InvalidInput"
+    return False
+
+
 def test_i18n03_errors_are_raised_with_a_literal_message() -> None:
     """``raise ModelError(f"…")`` would reach a Chinese page in English."""
     offenders = []
@@ -72,13 +82,23 @@ def test_i18n03_errors_are_raised_with_a_literal_message() -> None:
                 and node.func.id in ERROR_CLASSES
                 and node.args
                 and not isinstance(node.args[0], ast.Constant)
-                and not (
-                    isinstance(node.args[0], ast.Call)
-                    and getattr(node.args[0].func, "id", "") == "N_"
-                )
+                and not _marked(node.args[0], node.func.id)
             ):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_i18n03b_every_user_error_class_is_an_extraction_keyword() -> None:
+    import dashboard.app  # noqa: F401  (every module, so every error class, is imported)
+    from dashboard.errors import UserError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    names = {c.__name__ for c in subclasses(UserError) if c.__module__.startswith("dashboard")}
+    assert names | {"UserError"} <= set(ERROR_CLASSES), names - set(ERROR_CLASSES)
 
 
 def test_i18n04_terminology_is_the_textbooks() -> None:

@@ -175,7 +175,7 @@ def feature_grid(
         order=order,
     )
 
-    _, h, w = arr.shape
+    _channels, h, w = arr.shape
     heatmap = go.Heatmap(
         z=z,
         customdata=values,

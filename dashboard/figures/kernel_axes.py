@@ -69,7 +69,7 @@ def round_positions(
         chosen = [k for k in range(count) if (offset + k) % step == 0] or [0]
         where = [(x, text(k)) for k in chosen for x in centres(k)]
         if labels_fit(
-            [x for x, _ in where], [t for _, t in where], pitch, side=pitch != ROW_PITCH_PX
+            [x for x, _text in where], [t for _x, t in where], pitch, side=pitch != ROW_PITCH_PX
         ):
             return chosen
     return [0]

@@ -119,7 +119,7 @@ def needs_overview(
     """
     paging = kernel_paging(weight_shape)
     layout = kernel_layout(paging, 0)
-    _, _, _, margin = kernel_axes(layout, 0, 1)
+    *_axes, margin = kernel_axes(layout, 0, 1)
     width = (width_px or DEFAULT_WIDTH_PX) - margin["l"] - margin["r"]
     height = (height_px or DEFAULT_HEIGHT_PX) - margin["t"] - margin["b"]
     rows, cols = layout.shape

@@ -340,7 +340,7 @@ def kernel_norm_overview(
             hover = hover.replace("%{x}", "%{customdata}")
     heatmap = go.Heatmap(
         **trace,
-        colorbar={"title": {"text": "‖kernel‖₂", "side": "right"}, "thickness": 12, "xpad": 4},
+        colorbar={"title": {"text": _("‖kernel‖₂"), "side": "right"}, "thickness": 12, "xpad": 4},
         hovertemplate=hover + "<extra></extra>",
         name="kernel norms",
     )

@@ -17,11 +17,14 @@ import plotly.graph_objects as go
 from dashboard.figures.detail import _factor, _image_trace, _stats
 from dashboard.figures.mosaic import block_mean, checked_array, clean_float32
 from dashboard.figures.style import MUTED, VIRIDIS, base_layout, image_axes
+from dashboard.i18n import N_, _
 
 # z (float32) and customdata (row, col as uint8/uint16) cost up to ~8 B of JSON per cell
 MAX_OVERLAY_CELLS = 16_384
-MAP_HOVER = "map row %{customdata[0]}, col %{customdata[1]}<br>activation %{z:.4g}<extra></extra>"
-BLOCK_HOVER = (
+MAP_HOVER = N_(
+    "map row %{customdata[0]}, col %{customdata[1]}<br>activation %{z:.4g}<extra></extra>"
+)
+BLOCK_HOVER = N_(
     "mean of {f}×{f} map cells from row %{{customdata[0]}}, col %{{customdata[1]}}"
     "<br>activation %{{z:.4g}}<extra></extra>"
 )
@@ -71,7 +74,7 @@ def overlay_figure(
     picture.update(xaxis="x", yaxis="y")
 
     raw, n_bad = clean_float32(arr)
-    lo, hi, _ = _stats(raw, arr, n_bad)
+    lo, hi, _mean = _stats(raw, arr, n_bad)
     f = _factor(h, w, max(h, w), max_cells)
     shown = block_mean(raw, f).astype(np.float32, copy=False)
     sx, sy = f * W / w, f * H / h  # image pixels per shown cell
@@ -87,21 +90,25 @@ def overlay_figure(
         zmax=max(hi + pad, float(shown.max())),
         zsmooth=False,
         colorscale=VIRIDIS,
-        colorbar={"thickness": 12, "len": 0.8, "title": {"text": "activation"}},
+        colorbar={"thickness": 12, "len": 0.8, "title": {"text": _("activation")}},
         opacity=float(opacity),
-        hovertemplate=MAP_HOVER if f == 1 else BLOCK_HOVER.format(f=f),
+        hovertemplate=_(MAP_HOVER) if f == 1 else _(BLOCK_HOVER).format(f=f),
         name="feature map",
     )
 
-    map_note = f"map {h}×{w}, a cell = {_px(H / h)}×{_px(W / w)} px"
+    map_note = _("map {h}×{w}, a cell = {cell_h}×{cell_w} px").format(
+        h=h, w=w, cell_h=_px(H / h), cell_w=_px(W / w)
+    )
     if f > 1:
-        map_note += f", shown as {f}×{f} block means"
+        map_note = _("{text}, shown as {f}×{f} block means").format(text=map_note, f=f)
     if n_bad:
-        map_note += f", {n_bad} NaN/Inf shown as 0"
+        map_note = _("{text}, {n} NaN/Inf shown as 0").format(text=map_note, n=n_bad)
     xaxis, yaxis = image_axes(H, W, tickfont={"size": 10, "color": MUTED}, ticks="")
-    xaxis.update(title={"text": f"input{note} · {map_note}", "standoff": 4})
+    xaxis.update(title={"text": f"{note} · {map_note}", "standoff": 4})
     layout = base_layout(
-        f"{layer} · channel {channel} over the input (opacity adjustable)",
+        _("{layer} · channel {channel} over the input (opacity adjustable)").format(
+            layer=layer, channel=channel
+        ),
         uirevision=f"overlay:{layer}:{H}x{W}",
         margin={"l": 36, "r": 8, "t": 36, "b": 40},
     )

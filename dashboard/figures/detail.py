@@ -17,16 +17,20 @@ from dashboard.figures.style import (
     GRAYS,
     MODEBAR_PX,
     MUTED,
+    RGB_HOVER,
     VIRIDIS,
     base_layout,
     fmt,
     image_axes,
+    nan_shown,
 )
+from dashboard.i18n import N_, _
 
-MAP_HOVER = "row %{y}, col %{x}<br>activation %{z:.4g}<extra></extra>"
-BLOCK_HOVER = (
+MAP_HOVER = N_("row %{y}, col %{x}<br>activation %{z:.4g}<extra></extra>")
+BLOCK_HOVER = N_(
     "mean of {f}×{f} px centred at row %{{y}}, col %{{x}}<br>activation %{{z:.4g}}<extra></extra>"
 )
+GRAY_HOVER = N_("row %{y}, col %{x}<br>value %{z:.4g}<extra></extra>")
 # A float32 map cell costs up to ~7 B of JSON (base64 plus plotly's "/" escapes).
 MAX_DETAIL_CELLS = 131_072
 TWO_PANELS = ([0.0, 0.43], 0.445, [0.57, 1.0])  # map domain, colour bar x, image domain
@@ -52,7 +56,10 @@ def _stats(values: np.ndarray, original: np.ndarray, n_bad: int) -> tuple[float,
 
 
 def _image_trace(image: np.ndarray, max_side: int) -> tuple[go.Heatmap | go.Image, int, int, str]:
-    """(trace on x2/y2, height, width, note) for an (H, W) gray or (H, W, 3|4) RGB image."""
+    """(trace on x2/y2, height, width, label) for an (H, W) gray or (H, W, 3|4) RGB image.
+
+    label: the image's axis title, "input (H×W)" and how it is shown, translated.
+    """
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[..., 0]
@@ -64,13 +71,16 @@ def _image_trace(image: np.ndarray, max_side: int) -> tuple[go.Heatmap | go.Imag
     h, w = img.shape[:2]
     f = _factor(h, w, max_side, max_side * max_side)
     values, n_bad = clean_float32(img)
-    note = f" ({h}×{w}, {f}×{f} block means)" if f > 1 else f" ({h}×{w})"
-    note += f", {n_bad} NaN/Inf shown as 0" if n_bad else ""
+    if f > 1:
+        note = _("input ({h}×{w}, {f}×{f} block means)").format(h=h, w=w, f=f)
+    else:
+        note = _("input ({h}×{w})").format(h=h, w=w)
+    if n_bad:
+        note = _("{text}, {n} NaN/Inf shown as 0").format(text=note, n=n_bad)
     common = {"xaxis": "x2", "yaxis": "y2", "name": "input", **_placement(f)}
     if img.ndim == 2:
         gray = block_mean(values, f).astype(np.float32)
-        hover = "row %{y}, col %{x}<br>value %{z:.4g}<extra></extra>"
-        trace = go.Heatmap(z=gray, colorscale=GRAYS, showscale=False, hovertemplate=hover)
+        trace = go.Heatmap(z=gray, colorscale=GRAYS, showscale=False, hovertemplate=_(GRAY_HOVER))
         return trace.update(common), h, w, note
     if img.dtype != np.uint8 or f > 1:
         rgb = values.astype(np.float64)
@@ -78,8 +88,8 @@ def _image_trace(image: np.ndarray, max_side: int) -> tuple[go.Heatmap | go.Imag
             rgb *= 255.0  # float images in [0, 1]
         rgb = block_mean(rgb.transpose(2, 0, 1), f).transpose(1, 2, 0)
         img = np.rint(np.clip(rgb, 0, 255)).astype(np.uint8)
-    hover = "row %{y}, col %{x}<br>RGB %{z}<extra></extra>"
-    return go.Image(z=img, colormodel="rgb", hovertemplate=hover, **common), h, w, note
+    image = go.Image(z=img, colormodel="rgb", hovertemplate=_(RGB_HOVER), **common)
+    return image, h, w, note
 
 
 def feature_detail(
@@ -119,17 +129,21 @@ def feature_detail(
     f = _factor(h, w, max_side, max_cells)
     shown = block_mean(raw, f).astype(np.float32, copy=False)
 
-    parts = [layer, f"channel {channel}", f"min {fmt(lo)} max {fmt(hi)} mean {fmt(mean)}"]
+    parts = [
+        layer,
+        _("channel {channel}").format(channel=channel),
+        _("min {min} max {max} mean {mean}").format(min=fmt(lo), max=fmt(hi), mean=fmt(mean)),
+    ]
     if n_bad == arr.size:
-        parts.append("no finite values")
+        parts.append(_("no finite values"))
     elif h * w == 1:
-        parts.append("1×1 map")  # one value: constant by nature, says nothing of the filter
+        parts.append(_("1×1 map"))  # one value: constant by nature, says nothing of the filter
     elif hi == lo:
-        parts.append("constant map (dead filter?)")
+        parts.append(_("constant map (dead filter?)"))
     if f > 1:
-        parts.append(f"{h}×{w} shown as {f}×{f} block means")
+        parts.append(_("{h}×{w} shown as {f}×{f} block means").format(h=h, w=w, f=f))
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf shown as 0")
+        parts.append(nan_shown(n_bad))
     map_domain, bar_x, image_domain = ONE_PANEL if image is None else TWO_PANELS
     pad = max(1.0, abs(lo) * 1e-3) if hi == lo else 0.0  # a constant map still gets a bar
     zlo, zhi = lo - pad, hi + pad
@@ -144,16 +158,17 @@ def feature_detail(
             "xanchor": "left",
             "thickness": 12,
             "len": 0.8,
-            "title": {"text": "activation"},
+            "title": {"text": _("activation")},
         },
-        hovertemplate=MAP_HOVER if f == 1 else BLOCK_HOVER.format(f=f),
+        hovertemplate=_(MAP_HOVER) if f == 1 else _(BLOCK_HOVER).format(f=f),
         name="feature map",
         **_placement(f),
     )
     traces: list[go.Heatmap | go.Image] = [heatmap]
     small = {"tickfont": {"size": 10, "color": MUTED}, "ticks": ""}
     xaxis, yaxis = image_axes(h, w, **small)
-    xaxis.update(domain=map_domain, title={"text": f"feature map ({h}×{w})", "standoff": 4})
+    map_title = _("feature map ({h}×{w})").format(h=h, w=w)
+    xaxis.update(domain=map_domain, title={"text": map_title, "standoff": 4})
     layout = base_layout(
         " · ".join(parts),
         uirevision=f"detail:{layer}:{h}x{w}",
@@ -164,7 +179,7 @@ def feature_detail(
         trace, ih, iw, note = _image_trace(image, image_max_side)
         traces.append(trace)
         xaxis2, yaxis2 = image_axes(ih, iw, **small)
-        xaxis2.update(domain=image_domain, anchor="y2", title={"text": "input" + note})
+        xaxis2.update(domain=image_domain, anchor="y2", title={"text": note})
         yaxis2.update(anchor="x2", scaleanchor="x2")
         layout.update(xaxis2=xaxis2, yaxis2=yaxis2)
     return go.Figure(data=traces, layout=layout)

@@ -13,14 +13,33 @@ import plotly.graph_objects as go
 
 from dashboard.figures.mosaic import checked_array
 from dashboard.figures.style import DIVERGING, MUTED, VIRIDIS, base_layout, fmt, image_axes
+from dashboard.i18n import N_, _, ngettext
 
 # RdBu shades, as the diverging scale: positive = red, negative = blue; darker for the total
 POSITIVE, NEGATIVE = "#d6604d", "#4393c3"
 TOTAL_POSITIVE, TOTAL_NEGATIVE = "#b2182b", "#2166ac"
 BAR_HOVER = "%{hovertext}<br>%{x:.6g}<extra></extra>"
-CELL_HOVER = "row %{{y}}, col %{{x}}<br>{what} %{{z:.4g}}<extra>in {channel}</extra>"
-COLUMNS = (("input patch", "patch", "coloraxis"), ("kernel", "weight", "coloraxis2"))
-COLUMNS += (("patch × kernel", "product", "coloraxis3"),)
+# (title, what, colour axis, hover) of the three heatmap columns; hover takes {channel}
+COLUMNS = (
+    (
+        N_("input patch"),
+        "patch",
+        "coloraxis",
+        N_("row %{{y}}, col %{{x}}<br>patch %{{z:.4g}}<extra>in {channel}</extra>"),
+    ),
+    (
+        N_("kernel"),
+        "weight",
+        "coloraxis2",
+        N_("row %{{y}}, col %{{x}}<br>weight %{{z:.4g}}<extra>in {channel}</extra>"),
+    ),
+    (
+        N_("patch × kernel"),
+        "product",
+        "coloraxis3",
+        N_("row %{{y}}, col %{{x}}<br>product %{{z:.4g}}<extra>in {channel}</extra>"),
+    ),
+)
 BARS_RIGHT, GRID_LEFT, GRID_TOP, GRID_BOTTOM = 0.48, 0.64, 0.9, 0.17
 COLUMN_GAP, ROW_GAP = 0.025, 0.05
 
@@ -49,15 +68,16 @@ def _bars(value: float, bias: float, terms, channels, order, max_bars: int) -> g
     shown = order[:max_bars]
     rest = order[max_bars:]
     xs = [*terms[shown].tolist()]
-    labels = [f"in {int(channels[i])}" for i in shown]
-    hovers = [f"input channel {int(channels[i])}" for i in shown]
+    labels = [_("in {channel}").format(channel=int(channels[i])) for i in shown]
+    hovers = [_("input channel {channel}").format(channel=int(channels[i])) for i in shown]
     if rest.size:
         xs.append(float(terms[rest].sum()))
-        labels.append(f"{rest.size} other channel{'s' if rest.size > 1 else ''}")
-        hovers.append(f"sum over {rest.size} other input channels")
+        others = ngettext("{n} other channel", "{n} other channels", int(rest.size))
+        labels.append(others.format(n=rest.size))
+        hovers.append(_("sum over {n} other input channels").format(n=rest.size))
     xs += [bias, value]
-    labels += ["bias", "total"]
-    hovers += ["bias", "total = the activation before the nonlinearity"]
+    labels += [_("bias"), _("total")]
+    hovers += [_("bias"), _("total = the activation before the nonlinearity")]
     x = np.asarray(xs, dtype=np.float64)
     light = np.where(x >= 0, POSITIVE, NEGATIVE).tolist()
     light[-1] = TOTAL_POSITIVE if value >= 0 else TOTAL_NEGATIVE
@@ -83,7 +103,7 @@ def _cell_axes(k: int, kh: int, kw: int, x_domain, y_domain) -> dict:
 def _coloraxes(x_domains: list[list[float]]) -> dict:
     """One horizontal colour bar under each column; the kernel and product centred on 0."""
     axes = {}
-    for (_, what, name), domain, scale in zip(
+    for (_title, what, name, _hover), domain, scale in zip(
         COLUMNS, x_domains, (VIRIDIS, DIVERGING, DIVERGING), strict=True
     ):
         bar = {
@@ -162,25 +182,24 @@ def explanation_figure(
     traces: list[go.BaseTraceType] = [_bars(value, bias, terms, channels, order, max_bars)]
     axes: dict = {}
     notes = [
-        {"text": title, "x": (d[0] + d[1]) / 2, "y": GRID_TOP + 0.02, "yanchor": "bottom"}
-        for (title, _, _), d in zip(COLUMNS, x_domains, strict=True)
+        {"text": _(title), "x": (d[0] + d[1]) / 2, "y": GRID_TOP + 0.02, "yanchor": "bottom"}
+        for (title, *_rest), d in zip(COLUMNS, x_domains, strict=True)
     ]
     for r, i in enumerate(rows):
         y_top = GRID_TOP - r * (row_h + ROW_GAP)
         y_domain = [y_top - row_h, y_top]
         ch = int(channels[i])
-        label = f"in {ch}: {terms[i]:+.4g}"
+        label = _("in {channel}: {term}").format(channel=ch, term=f"{terms[i]:+.4g}")
         notes.append({"text": label, "x": GRID_LEFT - 0.01, "xanchor": "right"})
         notes[-1]["y"] = y_top - row_h / 2
         for j, z in enumerate((patch[i], kernel[i], patch[i] * kernel[i])):
             k = 2 + 3 * r + j
-            _, what, coloraxis = COLUMNS[j]
-            hover = CELL_HOVER.format(what=what, channel=ch)
+            _title, what, coloraxis, hover = COLUMNS[j]
             traces.append(
                 go.Heatmap(
                     z=np.ascontiguousarray(z),
                     coloraxis=coloraxis,
-                    hovertemplate=hover,
+                    hovertemplate=_(hover).format(channel=ch),
                     name=f"in {ch} {what}",
                     xaxis=f"x{k}",
                     yaxis=f"y{k}",
@@ -188,18 +207,20 @@ def explanation_figure(
             )
             axes.update(_cell_axes(k, kh, kw, x_domains[j], y_domain))
 
-    term_word = "term" if n == 1 else "terms"
-    title = (
-        f"{layer} · channel {channel} at row {row}, col {col}: "
-        f"{fmt(value)} = Σ {n} input-channel {term_word} + bias"
-    )
+    title = ngettext(
+        "{layer} · channel {channel} at row {row}, col {col}: "
+        "{value} = Σ {n} input-channel term + bias",
+        "{layer} · channel {channel} at row {row}, col {col}: "
+        "{value} = Σ {n} input-channel terms + bias",
+        n,
+    ).format(layer=layer, channel=channel, row=row, col=col, value=fmt(value), n=n)
     layout = base_layout(
         title, uirevision=f"explain:{layer}", margin={"l": 8, "r": 8, "t": 36, "b": 44}
     )
     layout.update(axes, **_coloraxes(x_domains))
     layout["xaxis"] = {
         "domain": [0.0, BARS_RIGHT],
-        "title": {"text": "contribution to the activation", "standoff": 4},
+        "title": {"text": _("contribution to the activation"), "standoff": 4},
         "zeroline": True,
         "zerolinecolor": "#444",
         "gridcolor": "#eee",

@@ -24,10 +24,12 @@ from dashboard.figures.mosaic import (
 from dashboard.figures.overlay import grid_overlay
 from dashboard.figures.style import (
     FEATURE_SEPARATOR,
+    NAN_NOTE,
     VIRIDIS,
     base_layout,
     fmt,
     mosaic_axes,
+    nan_shown,
 )
 from dashboard.figures.tiles import (
     MAX_GRID_CELLS,
@@ -37,6 +39,7 @@ from dashboard.figures.tiles import (
     feature_outline,
     order_meta,
 )
+from dashboard.i18n import _, ngettext
 from dashboard.modes import ScaleMode
 
 logger = logging.getLogger(__name__)
@@ -71,16 +74,20 @@ def colour_index(values: np.ndarray, lo: np.ndarray, factor: np.ndarray) -> np.n
 
 
 def cell_hovertemplate(factor: int, partial_edges: bool, n_bad: int) -> str:
+    """The hover of a feature mosaic's cells (customdata as figures/cells.py derives it)."""
     if factor == 1:
-        where = "row %{customdata[2]}, col %{customdata[3]}"
+        text = _(
+            "channel %{customdata[1]}<br>row %{customdata[2]}, col %{customdata[3]}"
+            "<br>activation %{customdata[0]:.4g}"
+        )
     else:
         size = f"{'≤' if partial_edges else ''}{factor}×{factor}"
-        where = f"mean of {size} from row %{{customdata[2]}}, col %{{customdata[3]}}"
-    note = "<br>(NaN/Inf in this layer shown as 0)" if n_bad else ""
-    return (
-        f"channel %{{customdata[1]}}<br>{where}<br>"
-        f"activation %{{customdata[0]:.4g}}{note}<extra></extra>"
-    )
+        text = _(
+            "channel %{{customdata[1]}}<br>mean of {size} from row %{{customdata[2]}}, "
+            "col %{{customdata[3]}}<br>activation %{{customdata[0]:.4g}}"
+        ).format(size=size)
+    note = _(NAN_NOTE) if n_bad else ""
+    return f"{text}{note}<extra></extra>"
 
 
 def _title(
@@ -93,17 +100,21 @@ def _title(
 ) -> str:
     c, h, w = shape
     parts = [layer] if layer else []
-    parts.append(f"{c} feature map{'s' if c != 1 else ''} {h}×{w}" + " (sorted)" * sorted_)
-    if colour_scale(shape, scale) != scale:
-        parts.append("1×1 maps: one colour scale for all tiles")
-    elif scale == ScaleMode.TILE:
-        parts.append("colour min–max per tile")
+    if sorted_:
+        maps = ngettext("{n} feature map {h}×{w} (sorted)", "{n} feature maps {h}×{w} (sorted)", c)
     else:
-        parts.append("one colour scale for all tiles")
+        maps = ngettext("{n} feature map {h}×{w}", "{n} feature maps {h}×{w}", c)
+    parts.append(maps.format(n=c, h=h, w=w))
+    if colour_scale(shape, scale) != scale:
+        parts.append(_("1×1 maps: one colour scale for all tiles"))
+    elif scale == ScaleMode.TILE:
+        parts.append(_("colour min–max per tile"))
+    else:
+        parts.append(_("one colour scale for all tiles"))
     if g.factor > 1:
-        parts.append(f"overview of {g.factor}×{g.factor} block means")
+        parts.append(_("overview of {f}×{f} block means").format(f=g.factor))
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf shown as 0")
+        parts.append(nan_shown(n_bad))
     return " · ".join(parts)
 
 
@@ -175,7 +186,7 @@ def feature_grid(
         order=order,
     )
 
-    _, h, w = arr.shape
+    _channels, h, w = arr.shape
     heatmap = go.Heatmap(
         z=z,
         customdata=values,
@@ -195,7 +206,7 @@ def feature_grid(
         heatmap.colorbar = {
             "tickvals": [0, 255],
             "ticktext": [fmt(float(raw.min())), fmt(float(raw.max()))],
-            "title": {"text": "activation", "side": "right"},
+            "title": {"text": _("activation"), "side": "right"},
             "thickness": 12,
             "len": 0.6,
         }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.style import MUTED, base_layout, image_axes
+from dashboard.figures.style import MUTED, RGB_HOVER, base_layout, image_axes
+from dashboard.i18n import _
 
 
 def feature_vis_figure(image: np.ndarray, *, layer: str, channel: int) -> go.Figure:
@@ -17,11 +18,14 @@ def feature_vis_figure(image: np.ndarray, *, layer: str, channel: int) -> go.Fig
     small = {"tickfont": {"size": 10, "color": MUTED}, "ticks": ""}
     xaxis, yaxis = image_axes(h, w, **small)
     layout = base_layout(
-        f"{layer} · channel {channel}: the input it responds to most",
+        _("{layer} · channel {channel}: the input it responds to most").format(
+            layer=layer, channel=channel
+        ),
         uirevision=f"featurevis:{layer}",
         margin={"l": 30, "r": 10, "t": 36, "b": 24},
     )
     layout.update(xaxis=xaxis, yaxis=yaxis)
-    hover = "row %{y}, col %{x}<br>RGB %{z}<extra></extra>"
-    trace = go.Image(z=img, colormodel="rgb", hovertemplate=hover, name="feature visualisation")
+    trace = go.Image(
+        z=img, colormodel="rgb", hovertemplate=_(RGB_HOVER), name="feature visualisation"
+    )
     return go.Figure(data=[trace], layout=layout)

@@ -11,22 +11,37 @@ import plotly.graph_objects as go
 
 from dashboard.figures.mosaic import checked_array
 from dashboard.figures.style import MUTED, base_layout
+from dashboard.i18n import N_, _
 
 STAT_KEYS = ("channel", "mean", "maximum", "std", "zeros")  # "channel": bars show the mean
 STAT_TITLES = {
-    "channel": "mean activation",
-    "mean": "mean activation",
-    "maximum": "maximum activation",
-    "std": "std of the activation",
-    "zeros": "share of zeros",
+    "channel": N_("mean activation"),
+    "mean": N_("mean activation"),
+    "maximum": N_("maximum activation"),
+    "std": N_("std of the activation"),
+    "zeros": N_("share of zeros"),
+}
+SORTED_BY = {  # the bar chart's title part
+    "channel": N_("sorted by channel number"),
+    "mean": N_("sorted by mean"),
+    "maximum": N_("sorted by maximum"),
+    "std": N_("sorted by std"),
+    "zeros": N_("sorted by zeros"),
+}
+SORTED_AXIS = {  # and its x axis title
+    "channel": N_("channels, sorted by channel number"),
+    "mean": N_("channels, sorted by mean"),
+    "maximum": N_("channels, sorted by maximum"),
+    "std": N_("channels, sorted by std"),
+    "zeros": N_("channels, sorted by zeros"),
 }
 STAT_COLUMN = {"channel": 0, "mean": 0, "maximum": 1, "std": 2, "zeros": 3}
 BAR, DEAD = "#5b7fa6", "#e0483e"
 MAX_TICK_LABELS = 64  # more channels: no tick labels, the axis title says the order
-HISTOGRAM_HOVER = (
+HISTOGRAM_HOVER = N_(
     "from %{customdata[0]:.4g} to %{customdata[1]:.4g}<br>%{y:,.0f} values<extra></extra>"
 )
-CHANNEL_HOVER = (
+CHANNEL_HOVER = N_(
     "channel %{customdata[0]}<br>mean %{customdata[1]:.4g}<br>max %{customdata[2]:.4g}"
     "<br>std %{customdata[3]:.4g}<br>zeros %{customdata[4]:.0%}<extra></extra>"
 )
@@ -75,17 +90,17 @@ def activation_histogram(
         selectedpoints=chosen,
         selected={"marker": {"opacity": 1.0}},
         unselected={"marker": {"opacity": 0.3}},
-        hovertemplate=HISTOGRAM_HOVER,
+        hovertemplate=_(HISTOGRAM_HOVER),
         name="activations",
     )
     layout = base_layout(
-        f"{layer}: all its activations · drag across values",
+        _("{layer}: all its activations · drag across values").format(layer=layer),
         uirevision=f"histogram:{layer}:{source}",
         margin={"l": 56, "r": 8, "t": 36, "b": 40},
     )
     layout.update(
-        xaxis={"title": {"text": "activation (raw)", "standoff": 4}, "zeroline": False},
-        yaxis={"title": {"text": "values (log)"}, "type": "log", "gridcolor": "#eee"},
+        xaxis={"title": {"text": _("activation (raw)"), "standoff": 4}, "zeroline": False},
+        yaxis={"title": {"text": _("values (log)")}, "type": "log", "gridcolor": "#eee"},
         dragmode="select",
         selectdirection="h",
         bargap=0,
@@ -150,24 +165,24 @@ def channel_stats_figure(
             "cmax": 1,
             "line": {"width": 0},
         },
-        hovertemplate=CHANNEL_HOVER,
+        hovertemplate=_(CHANNEL_HOVER),
         name="channels",
     )
     dead = int(flags.astype(bool).sum())
-    order_text = "channel number" if key == "channel" else key
+    dead_text = _("{n} dead").format(n=dead) if dead else _("no dead")
     layout = base_layout(
-        f"{layer} · sorted by {order_text} · {dead or 'no'} dead",
+        " · ".join([layer, _(SORTED_BY[key]), dead_text]),
         uirevision=f"channel-stats:{layer}:{source}",
         margin={"l": 56, "r": 8, "t": 36, "b": 40},
     )
     xaxis = {
         "type": "category",
-        "title": {"text": f"channels, sorted by {order_text}", "standoff": 4},
+        "title": {"text": _(SORTED_AXIS[key]), "standoff": 4},
         "tickfont": {"size": 9, "color": MUTED},
     }
     if c > MAX_TICK_LABELS:
         xaxis.update(showticklabels=False, ticks="")
-    yaxis = {"title": {"text": STAT_TITLES[key]}, "gridcolor": "#eee", "zerolinecolor": "#999"}
+    yaxis = {"title": {"text": _(STAT_TITLES[key])}, "gridcolor": "#eee", "zerolinecolor": "#999"}
     if key == "zeros":
         yaxis["tickformat"] = ".0%"
     layout.update(xaxis=xaxis, yaxis=yaxis, bargap=0.15 if c <= 256 else 0.0)

@@ -10,10 +10,12 @@ n-th column from its first with that column's true channel, and names bands by r
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from dashboard.figures.style import MUTED
 from dashboard.figures.wrapping import BAND_ASPECT, KernelLayout
+from dashboard.i18n import N_, _
 
 NICE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000)
 MAX_BAND_LABELS = 20  # band labels down the y axis; more are thinned
@@ -24,7 +26,12 @@ MIN_PITCH_PX = 30.0  # at most one label per this many px along x
 ROW_PITCH_PX = 16.0  # and along y (a label is ~13 px tall)
 TOP_MARGIN = 36
 LABELS_TOP_MARGIN = 52  # room for the output numbers between the title and the mosaic
-SORTED = " (sorted)"  # after "output channel" on a page in display order
+# a range of channels and a single one, per kind of label ("out 16–31", "out 16")
+RANGE_TEXTS = {
+    "out": (N_("out {first}–{last}"), N_("out {first}")),
+    "rank": (N_("rank {first}–{last}"), N_("rank {first}")),
+    "in": (N_("in {first}–{last}"), N_("in {first}")),
+}
 
 
 def cell_px(layout: KernelLayout) -> float:
@@ -33,8 +40,13 @@ def cell_px(layout: KernelLayout) -> float:
     return PLOT_PX / max(cols / BAND_ASPECT, rows)
 
 
+def text_width(text: str) -> int:
+    """Width of a label in digits: a CJK character is about two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def text_px(text: str) -> float:
-    return DIGIT_PX * len(text)
+    return DIGIT_PX * text_width(text)
 
 
 def labels_fit(
@@ -69,7 +81,7 @@ def round_positions(
         chosen = [k for k in range(count) if (offset + k) % step == 0] or [0]
         where = [(x, text(k)) for k in chosen for x in centres(k)]
         if labels_fit(
-            [x for x, _ in where], [t for _, t in where], pitch, side=pitch != ROW_PITCH_PX
+            [x for x, _text in where], [t for _x, t in where], pitch, side=pitch != ROW_PITCH_PX
         ):
             return chosen
     return [0]
@@ -99,8 +111,13 @@ def channel_ticks(
     return _array_ticks([k * size + (size - 1) / 2 for k in chosen], [text(k) for k in chosen])
 
 
-def _range_text(prefix: str, first: int, last: int) -> str:
-    return f"{prefix} {first}–{last}" if last > first else f"{prefix} {first}"
+def _range_text(kind: str, first: int, last: int) -> str:
+    """A label of channels first..last: kind "out", "rank" or "in" (RANGE_TEXTS), or ""
+    for the bare numbers ("64–127")."""
+    if not kind:
+        return f"{first}–{last}" if last > first else str(first)
+    many, one = RANGE_TEXTS[kind]
+    return _(many if last > first else one).format(first=first, last=last)
 
 
 def band_ticks(layout: KernelLayout, start: int, ranked: bool = False) -> dict:
@@ -133,7 +150,7 @@ def _block_texts(layout: KernelLayout) -> list[str]:
     """Each block's input channels: "in 0–63", "64–127", ..."""
     size = layout.block_inputs
     return [
-        _range_text("in" if q == 0 else "", q * size, q * size + layout.block_size(q) - 1).strip()
+        _range_text("in" if q == 0 else "", q * size, q * size + layout.block_size(q) - 1)
         for q in range(layout.blocks)
     ]
 
@@ -211,7 +228,7 @@ def kernel_axes(
     `start` is the page's first position; names: the true output channel of each column
     of a sorted page (None: columns show channels start, start+1, ...).
     """
-    x_title, y_title, left, top = "output channel", "input channel", 56, TOP_MARGIN
+    x_title, y_title, left, top = _("output channel"), _("input channel"), 56, TOP_MARGIN
     annotations: list[dict] = []
     px, inp, kh, kw = cell_px(layout), layout.inputs, layout.kh, layout.kw
     ranked = names is not None
@@ -221,22 +238,31 @@ def kernel_axes(
         xaxis = channel_ticks(start + last, layout.outputs - last, kw, px, MIN_PITCH_PX, tail)
         annotations = out_labels(layout, start, range(1), names)
         yaxis = band_ticks(layout, start, ranked)
-        x_title = f"output channel{SORTED * ranked} (top band: numbers above; bottom band: below)"
-        y_title = f"input channel 0–{inp - 1} in each band" if inp > 1 else y_title
-        left, top = 24 + 7 * max(len(text) for text in yaxis["ticktext"]), LABELS_TOP_MARGIN
+        if ranked:
+            x_title = _("output channel (sorted) (top band: numbers above; bottom band: below)")
+        else:
+            x_title = _("output channel (top band: numbers above; bottom band: below)")
+        if inp > 1:
+            y_title = _("input channel 0–{last} in each band").format(last=inp - 1)
+        left = 24 + 7 * max(text_width(text) for text in yaxis["ticktext"])
+        top = LABELS_TOP_MARGIN
     elif layout.blocks > 1:
         xaxis = block_ticks(layout)
         yaxis = channel_ticks(0, layout.block_inputs, kh, px, ROW_PITCH_PX)
         first = str(int(names[0])) if ranked else str(start)
         annotations = out_labels(layout, start, _fitting_blocks(layout, first), names)
-        x_title = f"input channels of each block · output channel{SORTED * ranked} numbers above"
-        y_title = "input channel (first block)"
+        if ranked:
+            x_title = _("input channels of each block · output channel (sorted) numbers above")
+        else:
+            x_title = _("input channels of each block · output channel numbers above")
+        y_title = _("input channel (first block)")
         top = LABELS_TOP_MARGIN
     else:
         xaxis = channel_ticks(start, layout.outputs, kw, px, MIN_PITCH_PX, names)
         yaxis = channel_ticks(0, inp, kh, px, ROW_PITCH_PX)
-        x_title += SORTED * ranked
-    y_title += " (within group)" if groups > 1 else ""
+        x_title = _("output channel (sorted)") if ranked else x_title
+    if groups > 1:
+        y_title = _("{title} (within group)").format(title=y_title)
     xaxis.update(ticks="", showticklabels=True, title={"text": x_title, "standoff": 4})
     yaxis.update(ticks="", showticklabels=True, title={"text": y_title, "standoff": 4})
     return xaxis, yaxis, annotations, {"l": left, "r": 8, "t": top, "b": 44}

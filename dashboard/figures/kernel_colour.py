@@ -15,6 +15,7 @@ import numpy as np
 
 from dashboard.figures.mosaic import range_uint8, symmetric_uint8
 from dashboard.figures.style import DIVERGING, GRAYS
+from dashboard.i18n import _
 from dashboard.modes import KernelScale, Look
 
 RAW_TICKS = 5  # colour bar labels: -peak, -peak/2, 0, peak/2, peak (or lo .. hi)
@@ -26,7 +27,7 @@ class KernelColour:
 
     z: np.ndarray  # uint8, the shape of the tiles
     colorscale: list
-    words: str  # the title's part on colour
+    words: str  # the title's part on colour, in the request's language
     colorbar: dict | None  # raw weight units; None for a scale per kernel
 
 
@@ -76,11 +77,14 @@ def kernel_colour(
     """
     scale, look = kernel_scale(scale, tiles.shape[2] * tiles.shape[3]), Look(look)
     one = tiles.shape[2] * tiles.shape[3] == 1
-    where = {
-        KernelScale.TILE: "colour per kernel",
-        KernelScale.CHANNEL: "one scale per output channel",
-        KernelScale.LAYER: "1×1 kernels on the layer's scale" if one else "one scale for the layer",
-    }[scale]
+    if scale == KernelScale.TILE:
+        where = _("colour per kernel")
+    elif scale == KernelScale.CHANNEL:
+        where = _("one scale per output channel")
+    elif one:
+        where = _("1×1 kernels on the layer's scale")
+    else:
+        where = _("one scale for the layer")
     if look == Look.TUTORIAL:
         lo, hi = _reduce(tiles, scale, layer, "min"), _reduce(tiles, scale, layer, "max")
         z, bar = range_uint8(tiles, lo, hi), None
@@ -88,16 +92,19 @@ def kernel_colour(
             low, high = float(lo.flat[0]), float(hi.flat[0])
             values = np.linspace(low, high, RAW_TICKS).tolist()
             ticks = np.linspace(0.0, 255.0, RAW_TICKS).tolist() if high > low else [0.0]
-            bar = _bar(ticks, values[: len(ticks)], "weight")
-        return KernelColour(z, GRAYS, f"grey: black = min, white = max, {where}", bar)
+            bar = _bar(ticks, values[: len(ticks)], _("weight"))
+        words = _("grey: black = min, white = max, {where}").format(where=where)
+        return KernelColour(z, GRAYS, words, bar)
     peak = _reduce(tiles, scale, layer, "peak")
     z, bar = symmetric_uint8(tiles, peak), None
     ticks = np.linspace(0.0, 255.0, RAW_TICKS).tolist()
     if scale == KernelScale.LAYER:
         top = float(peak.flat[0])
-        bar = _bar(ticks, np.linspace(-top, top, RAW_TICKS).tolist(), "weight")
+        bar = _bar(ticks, np.linspace(-top, top, RAW_TICKS).tolist(), _("weight"))
     elif scale == KernelScale.CHANNEL:  # no one raw mapping: in units of each channel's peak
-        bar = _bar(ticks, [-1.0, -0.5, 0.0, 0.5, 1.0], "÷ channel's max |w|")
+        bar = _bar(ticks, [-1.0, -0.5, 0.0, 0.5, 1.0], _("÷ channel's max |w|"))
         low, high = float(peak.min()), float(peak.max())
-        where += f" (max |w| {_number(low)}–{_number(high)})"
-    return KernelColour(z, DIVERGING, f"red > 0 > blue, {where}", bar)
+        where = _("{where} (max |w| {low}–{high})").format(
+            where=where, low=_number(low), high=_number(high)
+        )
+    return KernelColour(z, DIVERGING, _("red > 0 > blue, {where}").format(where=where), bar)

@@ -28,13 +28,28 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.kernel_axes import MIN_PITCH_PX, ROW_PITCH_PX, channel_ticks, kernel_axes
+from dashboard.figures.kernel_axes import (
+    MIN_PITCH_PX,
+    RANGE_TEXTS,
+    ROW_PITCH_PX,
+    channel_ticks,
+    kernel_axes,
+)
 from dashboard.figures.mosaic import checked_array, clean_float32, grid_shape, positive_shape
 from dashboard.figures.paging import kernel_layout, kernel_paging
-from dashboard.figures.style import DIVERGING, VIRIDIS, base_layout, fmt, outline_rects
+from dashboard.figures.style import (
+    DIVERGING,
+    NAN_NOTE,
+    VIRIDIS,
+    base_layout,
+    fmt,
+    nan_shown,
+    outline_rects,
+)
 from dashboard.figures.tiles import checked_order, order_meta, position_of
 from dashboard.figures.wrapping import BAND_ASPECT
 from dashboard.figures.zoom import finite_range
+from dashboard.i18n import N_, _
 
 AXES = "out_channels, in_channels, kh, kw"
 DEFAULT_WIDTH_PX, DEFAULT_HEIGHT_PX = 620, 420  # the kernel panel
@@ -54,6 +69,18 @@ DEAD_FRACTION = 0.001  # kernels with norm <= 0.1% of the layer's largest are dr
 DEAD_COLOUR = "#e7298a"  # magenta: in no part of viridis
 PLOT_MARGIN = {"l": 56, "r": 84, "t": 36, "b": 44}  # room for the colour bar on the right
 PAD = (0.0, -1.0, -1.0, -1.0, -1.0)  # customdata of padding cells: channels -1
+# hover of a plain overview's cells by (inputs pooled, within a group); {kh}, {kw}, {f}, {half}
+NORM_HOVERS = {
+    (False, False): N_("out %{{x}} · in %{{y}} · ‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"),
+    (False, True): N_("out %{{x}} · in %{{y}} (within group) · ‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"),
+    (True, False): N_(
+        "out %{{x}} · max of {f} inputs, in %{{y}} ± {half} · ‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"
+    ),
+    (True, True): N_(
+        "out %{{x}} · max of {f} inputs, in %{{y}} ± {half} (within group) · "
+        "‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +146,7 @@ def needs_overview(
     """
     paging = kernel_paging(weight_shape)
     layout = kernel_layout(paging, 0)
-    _, _, _, margin = kernel_axes(layout, 0, 1)
+    *_axes, margin = kernel_axes(layout, 0, 1)
     width = (width_px or DEFAULT_WIDTH_PX) - margin["l"] - margin["r"]
     height = (height_px or DEFAULT_HEIGHT_PX) - margin["t"] - margin["b"]
     rows, cols = layout.shape
@@ -171,16 +198,24 @@ def _overview_axes(
         yaxis = {**common, "range": [g.rows - 0.5, -0.5], "constrain": "domain"}
         yaxis.update(scaleanchor="x", scaleratio=1)
         y_ticks = channel_ticks(0, g.rows, 1, px, ROW_PITCH_PX)
-        prefix, base = ("out", 0) if order is None else ("rank", 1)
+        kind, base = ("out", 0) if order is None else ("rank", 1)
+        label = _(RANGE_TEXTS[kind][0])
         y_ticks["ticktext"] = [
-            f"{prefix} {base + int(r) * g.cols}–"
-            f"{base + min(g.out_channels, (int(r) + 1) * g.cols) - 1}"
+            label.format(
+                first=base + int(r) * g.cols,
+                last=base + min(g.out_channels, (int(r) + 1) * g.cols) - 1,
+            )
             for r in y_ticks["tickvals"]
         ]
         yaxis.update(y_ticks)
-        what = "output channel" if order is None else "rank (sorted; hover names the channel)"
-        x_title = f"{what} = the row's first + column"
-        y_title = "rows of output channels, one input each" + (" (its group's)" * (groups > 1))
+        if order is None:
+            x_title = _("output channel = the row's first + column")
+        else:
+            x_title = _("rank (sorted; hover names the channel) = the row's first + column")
+        if groups > 1:
+            y_title = _("rows of output channels, one input each (its group's)")
+        else:
+            y_title = _("rows of output channels, one input each")
         return {**xaxis, "title": {"text": x_title}}, {**yaxis, "title": {"text": y_title}}
     f = g.in_per_cell
     names = None if order is None else order.tolist()
@@ -189,9 +224,12 @@ def _overview_axes(
     y_ticks["tickvals"] = [v * f for v in y_ticks["tickvals"]]
     y_ticks["ticktext"] = [str(int(v)) for v in y_ticks["tickvals"]]
     yaxis = {**common, **y_ticks, "range": [g.rows * f - 0.5, -0.5]}
-    y_title = "input channel" + (" (within group)" if groups > 1 else "")
-    y_title += f", max over blocks of {f}" if f > 1 else ""
-    x_title = "output channel" + (" (sorted)" if order is not None else "")
+    y_title = _("input channel")
+    if groups > 1:
+        y_title = _("{title} (within group)").format(title=y_title)
+    if f > 1:
+        y_title = _("{title}, max over blocks of {f}").format(title=y_title, f=f)
+    x_title = _("output channel (sorted)") if order is not None else _("output channel")
     return {**xaxis, "title": {"text": x_title}}, {**yaxis, "title": {"text": y_title}}
 
 
@@ -199,20 +237,34 @@ def _overview_title(
     layer: str | None, g: NormGeometry, groups: int, dead: int, n_bad: int, ranked: bool
 ) -> str:
     parts = [layer] if layer else []
-    sort = " (outputs sorted)" if ranked else ""
-    parts.append(f"‖kernel‖₂ of {g.out_channels} output × {g.in_channels} input channels{sort}")
-    parts.append(f"{g.kh}×{g.kw} kernels")
-    if groups > 1:
-        parts.append("depthwise" if groups == g.out_channels else f"groups {groups}")
-    if g.in_per_cell > 1:
-        parts.append(f"each cell: max of {g.in_per_cell} inputs")
-    if dead:
-        where = f", magenta where all {g.in_per_cell} are" if g.in_per_cell > 1 else " in magenta"
-        parts.append(f"{dead} dead kernels (‖k‖ ≤ {DEAD_FRACTION:.1%} of max){where}")
+    if ranked:
+        norms = _("‖kernel‖₂ of {outputs} output × {inputs} input channels (outputs sorted)")
     else:
-        parts.append("none dead")
+        norms = _("‖kernel‖₂ of {outputs} output × {inputs} input channels")
+    parts.append(norms.format(outputs=g.out_channels, inputs=g.in_channels))
+    parts.append(_("{kh}×{kw} kernels").format(kh=g.kh, kw=g.kw))
+    if groups > 1 and groups == g.out_channels:
+        parts.append(_("depthwise"))
+    elif groups > 1:
+        parts.append(_("groups {groups}").format(groups=groups))
+    if g.in_per_cell > 1:
+        parts.append(_("each cell: max of {n} inputs").format(n=g.in_per_cell))
+    if dead and g.in_per_cell > 1:
+        parts.append(
+            _("{dead} dead kernels (‖k‖ ≤ {fraction} of max), magenta where all {n} are").format(
+                dead=dead, fraction=f"{DEAD_FRACTION:.1%}", n=g.in_per_cell
+            )
+        )
+    elif dead:
+        parts.append(
+            _("{dead} dead kernels (‖k‖ ≤ {fraction} of max) in magenta").format(
+                dead=dead, fraction=f"{DEAD_FRACTION:.1%}"
+            )
+        )
+    else:
+        parts.append(_("none dead"))
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf shown as 0")
+        parts.append(nan_shown(n_bad))
     return " · ".join(parts)
 
 
@@ -260,7 +312,6 @@ def kernel_norm_overview(
     dead = int(np.count_nonzero(norms <= DEAD_FRACTION * top))
     channels = np.arange(out) if order is None else order  # the channel at each position
     norms = norms if order is None else norms[order]
-    norm_text = f"‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"
     trace = {"zmin": 0.0, "zmax": top, "colorscale": _norm_colours(top), "hoverongaps": False}
     if g.wrap_cols:
         z = np.full(g.rows * g.cols, np.nan, dtype=np.float32)
@@ -270,7 +321,9 @@ def kernel_norm_overview(
         cells[:out, 1] = channels // (out // groups)
         cells[:out, 2] = channels
         trace.update(z=z.reshape(g.rows, g.cols), customdata=cells.reshape(g.rows, g.cols, 3))
-        hover = f"out %{{customdata[2]}} · in %{{customdata[1]}} · {norm_text}"
+        hover = _(
+            "out %{{customdata[2]}} · in %{{customdata[1]}} · ‖kernel‖₂ = %{{z:.4g}} ({kh}×{kw})"
+        ).format(kh=kh, kw=kw)
     else:
         f = g.in_per_cell
         z = norms.T  # (in, out)
@@ -279,9 +332,7 @@ def kernel_norm_overview(
             padded[:inp] = z
             z = padded.reshape(g.rows, f, out).max(axis=1)
         trace.update(z=np.ascontiguousarray(z), x0=0, dx=1, y0=(f - 1) / 2, dy=f)
-        within = " (within group)" if groups > 1 else ""
-        where = f"max of {f} inputs, in %{{y}} ± {(f - 1) / 2:g}" if f > 1 else "in %{y}"
-        hover = f"out %{{x}} · {where}{within} · {norm_text}"
+        hover = _(NORM_HOVERS[f > 1, groups > 1]).format(kh=kh, kw=kw, f=f, half=f"{(f - 1) / 2:g}")
         if order is not None:  # x is a position: the hover reads the true channel instead
             dtype = np.uint16 if out <= np.iinfo(np.uint16).max else np.int32
             column = np.ascontiguousarray(np.broadcast_to(order.astype(dtype), z.shape))
@@ -289,7 +340,7 @@ def kernel_norm_overview(
             hover = hover.replace("%{x}", "%{customdata}")
     heatmap = go.Heatmap(
         **trace,
-        colorbar={"title": {"text": "‖kernel‖₂", "side": "right"}, "thickness": 12, "xpad": 4},
+        colorbar={"title": {"text": _("‖kernel‖₂"), "side": "right"}, "thickness": 12, "xpad": 4},
         hovertemplate=hover + "<extra></extra>",
         name="kernel norms",
     )
@@ -329,8 +380,12 @@ def norm_outline(
 
 
 def _cell_hover(groups: int, kh: int, kw: int) -> str:
-    where = " · row %{customdata[3]}, col %{customdata[4]}" if kh * kw > 1 else ""
-    return f"out %{{customdata[2]}} · in %{{customdata[1]}}{where} · weight %{{customdata[0]:.4g}}"
+    if kh * kw > 1:
+        return _(
+            "out %{customdata[2]} · in %{customdata[1]} · row %{customdata[3]}, "
+            "col %{customdata[4]} · weight %{customdata[0]:.4g}"
+        )
+    return _("out %{customdata[2]} · in %{customdata[1]} · weight %{customdata[0]:.4g}")
 
 
 def channel_kernels(
@@ -405,20 +460,30 @@ def channel_kernels(
         zmin=-peak,
         zmax=peak,
         colorscale=DIVERGING,
-        colorbar={"title": {"text": "weight", "side": "right"}, "thickness": 12, "xpad": 4},
+        colorbar={"title": {"text": _("weight"), "side": "right"}, "thickness": 12, "xpad": 4},
         hoverongaps=False,
         hovertemplate=_cell_hover(groups, kh, kw) + "<extra></extra>",
         name=f"out {channel}",
         **text,
     )
     parts = [layer] if layer else []
-    shown = f"inputs {first}–{first + n - 1} of {inp}" if n < inp else f"all {inp} inputs"
-    shown = shown if inp > 1 else "its one input"
-    parts.append(f"out {channel}: {shown}" + (f" (page {page + 1}/{pages})" if pages > 1 else ""))
-    parts.append(f"{kh}×{kw} kernels" + (" within its group" if groups > 1 else ""))
-    parts.append(f"blue < 0 < red, one scale ±{fmt(peak)}")
+    if inp == 1:
+        shown = _("out {channel}: its one input")
+    elif n < inp:
+        shown = _("out {channel}: inputs {first}–{last} of {total}")
+    else:
+        shown = _("out {channel}: all {total} inputs")
+    shown = shown.format(channel=channel, first=first, last=first + n - 1, total=inp)
+    if pages > 1:
+        shown = _("{title} (page {page}/{pages})").format(title=shown, page=page + 1, pages=pages)
+    parts.append(shown)
+    if groups > 1:
+        parts.append(_("{kh}×{kw} kernels within its group").format(kh=kh, kw=kw))
+    else:
+        parts.append(_("{kh}×{kw} kernels").format(kh=kh, kw=kw))
+    parts.append(_("blue < 0 < red, one scale ±{peak}").format(peak=fmt(peak)))
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf in the layer shown as 0")
+        parts.append(_("{n} NaN/Inf in the layer shown as 0").format(n=n_bad))
     layout = base_layout(
         " · ".join(parts),
         uirevision=f"channel:{out}x{inp}x{kh}x{kw}:{channel}:{page}",
@@ -526,7 +591,7 @@ def kernel_norm_window(
     z = np.where(real[:, :, None, None], raw, np.nan).astype(np.float32)
     shape = ((r1 - r0) * kh, (c1 - c0) * kw)
     peak = float(np.abs(clean_float32(arr)[0]).max()) or 1.0
-    note = "<br>(NaN/Inf in this layer shown as 0)" if n_bad else ""
+    note = _(NAN_NOTE) if n_bad else ""
     return {
         "z": z.transpose(0, 2, 1, 3).reshape(shape),
         "customdata": cells.transpose(0, 2, 1, 3, 4).reshape(*shape, 5),
@@ -537,6 +602,6 @@ def kernel_norm_window(
         "zmin": -peak,
         "zmax": peak,
         "colorscale": DIVERGING,
-        "colorbar": {"title": {"text": "weight", "side": "right"}, "thickness": 12, "xpad": 4},
+        "colorbar": {"title": {"text": _("weight"), "side": "right"}, "thickness": 12, "xpad": 4},
         "hovertemplate": _cell_hover(groups, kh, kw) + note + "<extra></extra>",
     }

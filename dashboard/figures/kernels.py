@@ -26,17 +26,17 @@ from dashboard.figures.paging import (
     page_channels,
     page_range,
 )
-from dashboard.figures.style import KERNEL_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.style import KERNEL_SEPARATOR, NAN_NOTE, base_layout, mosaic_axes, nan_shown
 from dashboard.figures.tiles import checked_order, order_meta
 from dashboard.figures.wrapping import BAND_GAP, BLOCK_GAP, KernelLayout
+from dashboard.i18n import N_, _
 from dashboard.modes import KernelScale, Look
 
-KERNEL_HOVER = (
+KERNEL_HOVER = N_(
     "out %{customdata[2]} · in %{customdata[1]}<br>"
     "kernel row %{customdata[3]}, col %{customdata[4]}<br>"
     "weight %{customdata[0]:.4g}"
 )
-NAN_NOTE = "<br>(NaN/Inf in this layer shown as 0)"
 AXES = "out_channels, in_channels, kh, kw"
 PADDING = (0.0, -1.0, -1.0, -1.0, -1.0)  # customdata of gap and tail cells: channel -1
 
@@ -53,26 +53,41 @@ def _kernel_title(
     start, stop = page_range(p, page)
     layout = kernel_layout(p, page)
     parts = [layer] if layer else []
+    pages = {"page": page + 1, "pages": p.pages, "total": p.out_channels}
     if p.pages > 1 and ranked:
         parts.append(
-            f"output channels ranked {start + 1}–{stop} of {p.out_channels} "
-            f"(sorted; page {page + 1}/{p.pages})"
+            _(
+                "output channels ranked {first}–{last} of {total} (sorted; page {page}/{pages})"
+            ).format(first=start + 1, last=stop, **pages)
         )
     elif p.pages > 1:
         parts.append(
-            f"output channels {start}–{stop - 1} of {p.out_channels} (page {page + 1}/{p.pages})"
+            _("output channels {first}–{last} of {total} (page {page}/{pages})").format(
+                first=start, last=stop - 1, **pages
+            )
+        )
+    elif ranked:
+        parts.append(
+            _("{outputs} output × {inputs} input channels (outputs sorted)").format(
+                outputs=p.out_channels, inputs=p.in_channels
+            )
         )
     else:
-        sort = " (outputs sorted)" if ranked else ""
-        parts.append(f"{p.out_channels} output × {p.in_channels} input channels{sort}")
-    parts.append(f"{p.kh}×{p.kw} kernels")
+        parts.append(
+            _("{outputs} output × {inputs} input channels").format(
+                outputs=p.out_channels, inputs=p.in_channels
+            )
+        )
+    parts.append(_("{kh}×{kw} kernels").format(kh=p.kh, kw=p.kw))
     if layout.bands > 1:
-        parts.append(f"{layout.bands} bands of {layout.band_cols} outputs")
+        parts.append(
+            _("{bands} bands of {cols} outputs").format(bands=layout.bands, cols=layout.band_cols)
+        )
     if groups > 1:
-        parts.append(f"groups {groups}")
+        parts.append(_("groups {groups}").format(groups=groups))
     parts.append(colour)
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf shown as 0")
+        parts.append(nan_shown(n_bad))
     return " · ".join(parts)
 
 
@@ -186,7 +201,7 @@ def kernel_grid(
         colorscale=colour.colorscale,
         showscale=colour.colorbar is not None,
         colorbar=colour.colorbar,
-        hovertemplate=KERNEL_HOVER + (NAN_NOTE if n_bad else "") + "<extra></extra>",
+        hovertemplate=_(KERNEL_HOVER) + (_(NAN_NOTE) if n_bad else "") + "<extra></extra>",
         name="kernels",
     )
     xaxis, yaxis = mosaic_axes(*z.shape)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures.kernels import AXES, NAN_NOTE
+from dashboard.figures.kernels import AXES
 from dashboard.figures.mosaic import (
     checked_array,
     clean_float32,
@@ -16,7 +16,7 @@ from dashboard.figures.mosaic import (
     tile_mosaic,
 )
 from dashboard.figures.overlay import grid_overlay
-from dashboard.figures.style import FEATURE_SEPARATOR, base_layout, mosaic_axes
+from dashboard.figures.style import FEATURE_SEPARATOR, NAN_NOTE, base_layout, mosaic_axes, nan_shown
 from dashboard.figures.tiles import (
     MAX_RGB_CELLS,
     FeatureGeometry,
@@ -26,9 +26,10 @@ from dashboard.figures.tiles import (
     order_meta,
     position_of,
 )
+from dashboard.i18n import N_, _
 from dashboard.modes import KernelScale, Look
 
-RGB_HOVER = (
+RGB_HOVER = N_(
     "out %{customdata[3]}<br>kernel row %{customdata[4]}, col %{customdata[5]}<br>"
     "R %{customdata[0]:.4g} · G %{customdata[1]:.4g} · B %{customdata[2]:.4g}"
 )
@@ -87,10 +88,18 @@ def kernel_rgb_grid(
     source, axes = (finite, None) if layer_wide else (raw, (1, 2, 3))
     if Look(look) == Look.TUTORIAL:
         lo, hi = source.min(axis=axes, keepdims=True), source.max(axis=axes, keepdims=True)
-        colour, words = range_uint8(raw, lo, hi), "black = min, white = max"
+        colour = range_uint8(raw, lo, hi)
+        if layer_wide:
+            words = _("black = min, white = max, one scale for the layer")
+        else:
+            words = _("black = min, white = max, colour per kernel")
     else:
         peak = np.abs(source).max(axis=axes, keepdims=True)
-        colour, words = symmetric_uint8(raw, peak), "gray = 0"
+        colour = symmetric_uint8(raw, peak)
+        if layer_wide:
+            words = _("gray = 0, one scale for the layer")
+        else:
+            words = _("gray = 0, colour per kernel")
     rgb = colour.transpose(0, 2, 3, 1)
 
     cells = np.empty((shown, kh, kw, 6), dtype=np.float32)
@@ -103,20 +112,26 @@ def kernel_rgb_grid(
         z=tile_mosaic(rgb, nrows, ncols, fill=255),
         customdata=tile_mosaic(cells, nrows, ncols, fill=(0, 0, 0, -1, -1, -1)),
         colormodel="rgb",
-        hovertemplate=RGB_HOVER + (NAN_NOTE if n_bad else "") + "<extra></extra>",
+        hovertemplate=_(RGB_HOVER) + (_(NAN_NOTE) if n_bad else "") + "<extra></extra>",
         name="RGB kernels",
     )
     overlay = grid_overlay(
         nrows, ncols, kh, kw, colour=FEATURE_SEPARATOR, last_row_tiles=shown - (nrows - 1) * ncols
     )
     parts = [layer] if layer else []
-    first = "top" if order is not None else "first"
-    sort = " (sorted)" if order is not None else ""
-    count = out if shown == out else f"{first} {shown} of {out}"
-    parts.append(f"{count} RGB kernels {kh}×{kw}{sort}")
-    parts.append(f"{words}, {'one scale for the layer' if layer_wide else 'colour per kernel'}")
+    if shown == out:
+        if order is None:
+            count = _("{n} RGB kernels {kh}×{kw}")
+        else:
+            count = _("{n} RGB kernels {kh}×{kw} (sorted)")
+    elif order is None:
+        count = _("first {n} of {total} RGB kernels {kh}×{kw}")
+    else:
+        count = _("top {n} of {total} RGB kernels {kh}×{kw} (sorted)")
+    parts.append(count.format(n=shown, total=out, kh=kh, kw=kw))
+    parts.append(words)
     if n_bad:
-        parts.append(f"{n_bad} NaN/Inf shown as 0")
+        parts.append(nan_shown(n_bad))
     layout = base_layout(" · ".join(parts), uirevision=f"rgb:{out}x{kh}x{kw}")
     xaxis, yaxis = mosaic_axes(nrows * kh, ncols * kw)
     layout.update(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import plotly.colors as pcolors
 
+from dashboard.i18n import N_, _
+
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 TEXT = "#222"
 MUTED = "#777"
@@ -13,6 +15,10 @@ HIGHLIGHT = "#111"
 FEATURE_SEPARATOR = "white"
 KERNEL_SEPARATOR = "rgba(70, 70, 70, 0.55)"
 MODEBAR_PX = 32  # right margin of the detail figure, whose input image reaches its edge
+# the last hover line of a layer with NaN/Inf (translate where used: _(NAN_NOTE))
+NAN_NOTE = N_("<br>(NaN/Inf in this layer shown as 0)")
+# hover of an RGB picture (the input image, a feature visualisation)
+RGB_HOVER = N_("row %{y}, col %{x}<br>RGB %{z}<extra></extra>")
 
 
 def _stops(colours: list[str]) -> list[list[object]]:
@@ -29,6 +35,11 @@ GRAYS = [[0.0, "black"], [1.0, "white"]]
 def fmt(value: float) -> str:
     """Raw number for titles, 4 significant digits (never 'nan'/'inf': inputs are finite)."""
     return f"{value:.4g}"
+
+
+def nan_shown(n_bad: int) -> str:
+    """Title part for a figure whose arrays held NaN/Inf, in the request's language."""
+    return _("{n} NaN/Inf shown as 0").format(n=n_bad)
 
 
 def base_layout(title: str, *, uirevision: str, margin: dict | None = None) -> dict:

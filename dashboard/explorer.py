@@ -22,7 +22,7 @@ from dashboard.capture import Activations, InferenceQueue, activation_cache, cap
 from dashboard.capture.predict import ClassScore, top_k
 from dashboard.config import Config
 from dashboard.errors import ModelError
-from dashboard.i18n import _
+from dashboard.i18n import _, current_language
 from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
 from dashboard.modes import KernelMode, SortKey
@@ -232,7 +232,7 @@ class Explorer:
             return KernelView(figure, channel, mode, rgb, paging.pages)
         if mode == KernelMode.NORMS:
             grid = self._kernel_pages.get_or_compute(
-                (model.key, layer.name, mode, sorted_by),
+                (model.key, layer.name, mode, sorted_by, current_language()),
                 lambda: _figure_json(
                     figures.kernel_norm_overview(
                         weights, groups=layer.groups, layer=layer.name, order=order
@@ -244,7 +244,9 @@ class Explorer:
             return KernelView(figure, channel, mode, rgb, paging.pages)
         page = _shown_page(paging, view.page, channel, order)
         grid = self._kernel_pages.get_or_compute(
-            (model.key, layer.name, page, view.kernel_scale, view.look, sorted_by),
+            # the figure holds words (titles, hover): one per language
+            (model.key, layer.name, page, view.kernel_scale, view.look, sorted_by)
+            + (current_language(),),
             lambda: _figure_json(
                 figures.kernel_grid(
                     weights, page=page, groups=layer.groups, layer=layer.name, order=order, **colour
@@ -353,7 +355,7 @@ class Explorer:
         rgb = layer.in_channels == 3 and layer.groups == 1
         mode = self.kernel_mode(view, paging_shape(paging), rgb)
         if mode == KernelMode.NORMS:
-            model_key = (model.key, layer.name, mode, _order_key(view, order))
+            model_key = (model.key, layer.name, mode, _order_key(view, order), current_language())
             grid = self._kernel_pages.peek(model_key)
             if grid is not None:
                 shapes = figures.norm_outline(_norm_geometry(grid), channel, order=order)

@@ -243,10 +243,9 @@ class Explorer:
             figure = {"data": grid["data"], "layout": {**grid["layout"], "shapes": outline}}
             return KernelView(figure, channel, mode, rgb, paging.pages)
         page = _shown_page(paging, view.page, channel, order)
+        language = current_language()  # the figure holds words (titles, hover)
         grid = self._kernel_pages.get_or_compute(
-            # the figure holds words (titles, hover): one per language
-            (model.key, layer.name, page, view.kernel_scale, view.look, sorted_by)
-            + (current_language(),),
+            (model.key, layer.name, page, view.kernel_scale, view.look, sorted_by, language),
             lambda: _figure_json(
                 figures.kernel_grid(
                     weights, page=page, groups=layer.groups, layer=layer.name, order=order, **colour

@@ -91,6 +91,7 @@ def feature_detail(
     max_side: int = 512,
     image_max_side: int = 256,
     max_cells: int = MAX_DETAIL_CELLS,
+    heading: str | None = None,
 ) -> go.Figure:
     """The selected feature map large, in raw units, next to the model's input image.
 
@@ -102,6 +103,7 @@ def feature_detail(
         max_side: longer map sides are block-averaged down to at most this (and said so).
         max_cells: the map is also block-averaged until it has at most this many cells.
         image_max_side: the same for the image (keeps the JSON under ~2 MB).
+        heading: words put first in the title (e.g. which image this is), translated.
 
     Raises:
         TypeError: non-numeric arrays.
@@ -120,6 +122,8 @@ def feature_detail(
     shown = block_mean(raw, f).astype(np.float32, copy=False)
 
     parts = [layer, f"channel {channel}", f"min {fmt(lo)} max {fmt(hi)} mean {fmt(mean)}"]
+    if heading:
+        parts.insert(0, heading)
     if n_bad == arr.size:
         parts.append("no finite values")
     elif h * w == 1:

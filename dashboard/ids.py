@@ -59,3 +59,9 @@ FEATUREVIS_CANCEL = "featurevis-cancel"
 FEATUREVIS_PROGRESS = "featurevis-progress"
 FEATUREVIS_FIGURE = "featurevis-figure"
 FEATUREVIS_STATUS = "featurevis-status"
+
+# Comparing two images on one layer and channel (issue 13)
+COMPARE_SELECT = "compare-select"
+COMPARE_SCALE = "compare-scale"
+COMPARE_DETAIL = "compare-detail"
+COMPARE_ROW = "compare-row"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dash import Dash
 
+from dashboard.callbacks.compare import register_compare
 from dashboard.callbacks.explain import register_explain
 from dashboard.callbacks.featurevis import register_featurevis
 from dashboard.callbacks.inputs import register_inputs
@@ -28,6 +29,7 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register_selection,
         register_zoom,
         register_predictions,
+        register_compare,
     ):
         register(app, explorer)
     register_explain(app, explainer)

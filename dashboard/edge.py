@@ -14,7 +14,8 @@ import unicodedata
 
 from dashboard.errors import UserError
 from dashboard.i18n import N_, _
-from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
+from dashboard.modes import Compare, KernelMode, KernelScale, Look, ScaleMode, SortKey
+from dashboard.samples import MIRROR_PREFIX
 
 MAX_CHANNEL = 1 << 20  # far above any real layer (ResNet-50 has 2,048 channels)
 MAX_NAME = 256
@@ -81,6 +82,33 @@ def key(value: object, what: str) -> str:
     if isinstance(value, str) and _KEY.fullmatch(value):
         return value
     raise InvalidInput(what)
+
+
+def image_key(value: object) -> str:
+    """An image key: one the server made, or its mirror (never a mirror of a mirror)."""
+    found = key(value, "image choice")
+    if found.startswith(MIRROR_PREFIX * 2):
+        raise InvalidInput("image choice")
+    return found
+
+
+def compare(value: object, samples: list[str]) -> str:
+    """The "Compare with" choice: ``Compare.OFF`` (also for None), ``Compare.MIRROR``, or
+    one of ``samples`` (the image keys the page offers)."""
+    if value is None:
+        return Compare.OFF
+    if isinstance(value, str) and (value in tuple(Compare) or value in samples):
+        return value
+    raise InvalidInput("comparison choice")
+
+
+def same_scale(value: object) -> bool:
+    """The "same colour scale for both" checklist: [] (each its own) or ["shared"]."""
+    if value is None or value == []:
+        return False
+    if value == [ScaleMode.SHARED.value]:
+        return True
+    raise InvalidInput("colour scale choice")
 
 
 def scale(value: object) -> ScaleMode:

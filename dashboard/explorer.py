@@ -26,7 +26,7 @@ from dashboard.i18n import _, current_language
 from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
 from dashboard.modes import KernelMode, SortKey
-from dashboard.samples import RANDOM_KEY, ImageStore, sample_label
+from dashboard.samples import RANDOM_KEY, ImageStore, is_mirror, mirror_key, sample_label
 from dashboard.views import (
     ANONYMOUS,
     DetailView,
@@ -110,6 +110,10 @@ class Explorer:
         return self.models.with_uploaded_weights(model_name, data, filename)
 
     def input_tensor(self, model: LoadedModel, image_key: str) -> torch.Tensor:
+        """The model's input for ``image_key``; a mirror key gives its image's input flipped
+        left-right (the random input too), so the mirror is exact for any preprocessing."""
+        if is_mirror(image_key):
+            return torch.flip(self.input_tensor(model, mirror_key(image_key)), dims=(-1,))
         image = self.images.get(image_key)
         return model.default_input() if image is None else model.preprocess(image)
 

@@ -74,3 +74,9 @@ EXPORT_EXPLANATION_FILE = "export-explanation-file"
 IMAGE_FORMAT = "image-format"  # the modebar camera's format: PNG or SVG
 IMAGE_NAMES_SINK = "image-names-sink"  # output of the clientside callback that applies them
 EXPORT_EXPLANATION_ROW = "export-explanation-row"  # hidden until a pixel is explained
+
+# Comparing two images on one layer and channel (issue 13)
+COMPARE_SELECT = "compare-select"
+COMPARE_SCALE = "compare-scale"
+COMPARE_DETAIL = "compare-detail"
+COMPARE_ROW = "compare-row"

@@ -10,7 +10,7 @@ from dashboard.graph_config import graph_config
 from dashboard.i18n import LANGUAGES, N_, _, current_language
 from dashboard.layout_explain import explain_sections, sort_options
 from dashboard.layout_export import export_row
-from dashboard.modes import KernelMode, KernelScale, Look, ScaleMode, SortKey
+from dashboard.modes import Compare, KernelMode, KernelScale, Look, ScaleMode, SortKey
 
 
 def kernel_view_options(rgb_available: bool) -> list[dict]:
@@ -53,6 +53,60 @@ def _graph(component_id: str, text: str, class_name: str) -> dcc.Loading:
         clear_on_unhover=True,
     )
     return dcc.Loading(graph, type="dot", delay_show=250)
+
+
+def compare_controls(samples: list[tuple[str, str]]) -> html.Div:
+    """ "Compare with" (off, this image mirrored, or a sample) and the shared-scale box."""
+    options = [
+        {"label": _("off"), "value": Compare.OFF},
+        {"label": _("mirror of this image"), "value": Compare.MIRROR},
+        *({"label": label, "value": key} for key, label in samples),
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(_("Compare with"), htmlFor=ids.COMPARE_SELECT),
+                    dcc.Dropdown(
+                        id=ids.COMPARE_SELECT,
+                        options=options,
+                        value=Compare.OFF,
+                        clearable=False,
+                        searchable=False,
+                        className="compare",
+                    ),
+                ],
+                className="sort-row",
+                title=_("Show the selected channel's map for a second image below the first"),
+            ),
+            dcc.Checklist(
+                id=ids.COMPARE_SCALE,
+                options=[{"label": _("same colour scale for both"), "value": ScaleMode.SHARED}],
+                value=[],
+                inline=True,
+            ),
+        ],
+        className="options",
+    )
+
+
+def compare_row() -> html.Div:
+    """The compare map under the first one, its caption on the left; hidden while off."""
+    caption = _(
+        "Below the map above: the same layer, weights and channel on a second image, beside "
+        "that image as the model saw it. Hover for raw values. With the same colour scale "
+        "both maps span the union of their ranges, so equal colours mean equal values; "
+        "otherwise each map spans its own range."
+    )
+    return html.Div(
+        [
+            html.P(caption, className="muted caption"),
+            _graph(ids.COMPARE_DETAIL, _("Choose an image to compare with."), "detail"),
+        ],
+        id=ids.COMPARE_ROW,
+        className="detail-row",
+        hidden=True,
+    )
 
 
 def build_layout(
@@ -212,6 +266,7 @@ def build_layout(
     detail = html.Section(
         [
             html.H2(_("Selected channel: its kernels and its feature map, full resolution")),
+            compare_controls(samples),
             html.Div(
                 [
                     _graph(ids.CHANNEL_KERNELS, N_("Click a kernel or a feature map."), "detail"),
@@ -219,6 +274,7 @@ def build_layout(
                 ],
                 className="detail-row",
             ),
+            compare_row(),
             html.P(
                 _(
                     "Left: the selected channel's kernels, one per input channel, with their "

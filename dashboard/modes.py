@@ -44,3 +44,10 @@ class SortKey(StrEnum):
     MAXIMUM = "maximum"
     STD = "std"
     ZEROS = "zeros"
+
+
+class Compare(StrEnum):
+    """What the compare map shows besides a sample's key: nothing, or this image mirrored."""
+
+    OFF = "off"
+    MIRROR = "mirror"  # the current image (sample, upload or random input) flipped left-right

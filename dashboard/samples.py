@@ -23,6 +23,9 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "samples"
 RANDOM_KEY = "random"
 UPLOAD_PREFIX = "upload:"
 SAMPLE_PREFIX = "sample:"
+# A derived image: the horizontal mirror of the model's input for the key after it. Only
+# the Explorer resolves it (it flips the preprocessed tensor); the store never holds one.
+MIRROR_PREFIX = "mirror:"
 
 DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
 # Uploads are shrunk to MAX_SIDE at decode time: a session may keep four of the largest.
@@ -62,6 +65,15 @@ def sample_label(key: str) -> str:
     name = stem.removeprefix("shapes-").replace("-", " ").replace("_", " ")
     name = _(name) if name in SAMPLE_NAMES else name
     return _("shape: {name}").format(name=name) if stem.startswith("shapes-") else name
+
+
+def mirror_key(key: str) -> str:
+    """The key of ``key``'s horizontal mirror (the mirror of a mirror is the image itself)."""
+    return key.removeprefix(MIRROR_PREFIX) if is_mirror(key) else MIRROR_PREFIX + key
+
+
+def is_mirror(key: str) -> bool:
+    return key.startswith(MIRROR_PREFIX)
 
 
 def _image_bytes(image: Image.Image) -> int:

@@ -69,6 +69,15 @@ class DetailView:
 
 
 @dataclass
+class CompareView:
+    """The compare map (a second image's map of the same channel, beside that image) and
+    the colour range the first map takes beside it (its own, or the one both share)."""
+
+    figure: go.Figure
+    main_range: tuple[float, float]
+
+
+@dataclass
 class FeatureView:
     figure: go.Figure
     channel: int

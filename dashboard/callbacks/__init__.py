@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dash import Dash
 
+from dashboard.callbacks.compare import register_compare
 from dashboard.callbacks.explain import register_explain
 from dashboard.callbacks.export import register_export
 from dashboard.callbacks.featurevis import register_featurevis
@@ -30,6 +31,7 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register_selection,
         register_zoom,
         register_predictions,
+        register_compare,
     ):
         register(app, explorer)
     register_explain(app, explainer)

@@ -51,7 +51,7 @@ def view_of(
         kernel_px=edge.plot_size(size, "kernel"),
         model=edge.model(model, explorer.models.names),
         layer=edge.name(layer, N_("layer choice")) if layer is not None else None,
-        image=edge.key(image, N_("image choice")) if image is not None else "",
+        image=edge.image_key(image) if image is not None else "",
         channel=edge.channel(channel),
         weights=edge.weights_ref(weights),
         session=edge.session(session) or ANONYMOUS,

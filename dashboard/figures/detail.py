@@ -101,6 +101,7 @@ def feature_detail(
     max_side: int = 512,
     image_max_side: int = 256,
     max_cells: int = MAX_DETAIL_CELLS,
+    heading: str | None = None,
 ) -> go.Figure:
     """The selected feature map large, in raw units, next to the model's input image.
 
@@ -112,6 +113,7 @@ def feature_detail(
         max_side: longer map sides are block-averaged down to at most this (and said so).
         max_cells: the map is also block-averaged until it has at most this many cells.
         image_max_side: the same for the image (keeps the JSON under ~2 MB).
+        heading: words put first in the title (e.g. which image this is), translated.
 
     Raises:
         TypeError: non-numeric arrays.
@@ -134,6 +136,8 @@ def feature_detail(
         _("channel {channel}").format(channel=channel),
         _("min {min} max {max} mean {mean}").format(min=fmt(lo), max=fmt(hi), mean=fmt(mean)),
     ]
+    if heading:
+        parts.insert(0, heading)
     if n_bad == arr.size:
         parts.append(_("no finite values"))
     elif h * w == 1:

@@ -30,11 +30,20 @@ class Later:
         return hash(str(self))
 
 
+class _Worded(str):
+    """The text as worded now, remembering what it was worded from: ``dataclasses.replace``
+    reads a :class:`Shown` field and sets it again, which must keep it worded when shown."""
+
+    source: Later
+
+
 class Shown:
     """A dataclass field the page shows: set to a str or a :class:`Later` (or None), read
-    as a str in the current request's language."""
+    as a str in the current request's language. Without ``default`` the field is required."""
 
-    def __init__(self, default: str | None = "") -> None:
+    _NONE = object()
+
+    def __init__(self, default: str | object | None = _NONE) -> None:
         self.default = default
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -42,9 +51,17 @@ class Shown:
 
     def __get__(self, obj: object, owner: type | None = None) -> str | None:
         if obj is None:
-            return self.default  # the dataclass's default for this field
-        value = getattr(obj, self._attr, self.default)
-        return None if value is None else str(value)
+            if self.default is Shown._NONE:
+                raise AttributeError(self._attr)  # dataclasses: no default
+            return self.default  # type: ignore[return-value]
+        value = getattr(obj, self._attr)
+        if not isinstance(value, Later):
+            return value
+        worded = _Worded(value)
+        worded.source = value
+        return worded
 
     def __set__(self, obj: object, value: str | Later | None) -> None:
+        if isinstance(value, _Worded):
+            value = value.source
         object.__setattr__(obj, self._attr, value)

@@ -64,11 +64,16 @@ def with_class_names(model: LoadedModel, path: str) -> LoadedModel:
     with torch.inference_mode():
         scores = class_vector(model.module(model.default_input()))
     if scores is None:
-        raise ModelError(f"--classes names classes, but {model.label}'s output is not a vector.")
+        raise ModelError(
+            "--classes names classes, but {model}'s output is not a vector.", model=model.label
+        )
     if scores.numel() != len(names):
         raise ModelError(
-            f"--classes {Path(path).name} names {len(names)} classes, but {model.label} "
-            f"outputs {scores.numel()} values."
+            "--classes {file} names {n} classes, but {model} outputs {values} values.",
+            file=Path(path).name,
+            n=len(names),
+            model=model.label,
+            values=scores.numel(),
         )
     return dataclasses.replace(model, classes=names)
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from dashboard.errors import UserError
+from dashboard.i18n import _, ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +32,6 @@ MAX_SIDE = 1024
 # Every progressive JPEG scan re-walks all blocks, so a small file with thousands of
 # scans costs minutes of CPU. libjpeg's default progressive script uses 10 scans.
 MAX_JPEG_SCANS = 100
-
-MSG_EMPTY = "The file is empty."
-MSG_UNSUPPORTED = (
-    "This file is not an image ConvScope can read (allowed: PNG, JPEG, WebP, BMP, GIF)."
-)
-MSG_CORRUPT = "The image file is truncated or corrupt."
-MSG_TOO_MANY_SCANS = "This JPEG is built from too many progressive scans to decode safely."
-MSG_BAD_UPLOAD = "The upload arrived damaged and could not be read; please try again."
 
 # Anything Pillow's parsers and decoders raise on hostile bytes. Warnings are listed
 # because under `-W error` (our tests) Pillow's warnings arrive as exceptions.
@@ -82,12 +75,46 @@ class DecodedImage:
         return self.image.size != self.original_size
 
 
-def _refused(message: str, reason: object) -> ImageError:
+def _refused(error: ImageError, reason: object) -> ImageError:
     """Log the technical reason and return the user-facing error to raise."""
     if isinstance(reason, BaseException):
         reason = f"{type(reason).__name__}: {reason}"
-    logger.info("Image refused (%s): %s", message, reason)
-    return ImageError(message)
+    logger.info("Image refused (%s): %s", error, reason)
+    return error
+
+
+def _empty() -> ImageError:
+    return ImageError("The file is empty.")
+
+
+def _bad_upload() -> ImageError:
+    return ImageError("The upload arrived damaged and could not be read; please try again.")
+
+
+def _corrupt() -> ImageError:
+    return ImageError("The image file is truncated or corrupt.")
+
+
+def _unsupported() -> ImageError:
+    return ImageError(
+        "This file is not an image ConvScope can read (allowed: PNG, JPEG, WebP, BMP, GIF)."
+    )
+
+
+def _too_many_scans() -> ImageError:
+    return ImageError("This JPEG is built from too many progressive scans to decode safely.")
+
+
+# The English sentences, for tests and callers that compare.
+MSG_EMPTY = _empty().message
+MSG_UNSUPPORTED = _unsupported().message
+MSG_CORRUPT = _corrupt().message
+MSG_TOO_MANY_SCANS = _too_many_scans().message
+MSG_BAD_UPLOAD = _bad_upload().message
+
+
+def _too_big_file(max_bytes: int) -> ImageError:
+    return ImageError("The file is larger than the {limit} limit.", limit=_human_bytes(max_bytes))
 
 
 def _human_bytes(n: int) -> str:
@@ -95,13 +122,13 @@ def _human_bytes(n: int) -> str:
         return f"{n / 2**20:.3g} MB"
     if n >= 1024:
         return f"{n / 1024:.3g} KB"
-    return f"{n} bytes"
+    return ngettext("{n} byte", "{n} bytes", n).format(n=n)
 
 
 def _pixel_limit(max_pixels: int) -> str:
     if max_pixels >= 1_000_000:
-        return f"{max_pixels / 1_000_000:g}-megapixel"
-    return f"{max_pixels:,}-pixel"
+        return _("{n}-megapixel").format(n=f"{max_pixels / 1_000_000:g}")
+    return _("{n}-pixel").format(n=f"{max_pixels:,}")
 
 
 def _looks_like_allowed_format(data: bytes) -> bool:
@@ -151,27 +178,27 @@ def decode_data_url(contents: str, filename: str | None = None, *, max_bytes: in
     if max_bytes < 1:
         raise ValueError(f"max_bytes must be positive, got {max_bytes!r}.")
     if not isinstance(contents, str):
-        raise _refused(MSG_BAD_UPLOAD, f"contents is {type(contents).__name__}, not str")
+        raise _refused(_bad_upload(), f"contents is {type(contents).__name__}, not str")
     if len(contents) == 5 and contents.lower() == "data:":  # a zero-byte file, in Chrome
-        raise _refused(MSG_EMPTY, f"empty data URL (file {filename!r})")
+        raise _refused(_empty(), f"empty data URL (file {filename!r})")
     comma = contents.find(",", 0, _DATA_URL_HEADER_MAX)
     header = contents[:comma].lower() if comma >= 0 else ""
     if not (header.startswith("data:") and header.endswith(";base64")):
-        raise _refused(MSG_BAD_UPLOAD, f"not a base64 data URL (file {filename!r})")
+        raise _refused(_bad_upload(), f"not a base64 data URL (file {filename!r})")
     payload_chars = len(contents) - comma - 1
     if payload_chars > 4 * -(-max_bytes // 3):  # base64 length of max_bytes bytes
         raise _refused(
-            f"The file is larger than the {_human_bytes(max_bytes)} limit.",
+            _too_big_file(max_bytes),
             f"payload of {payload_chars} base64 chars (file {filename!r})",
         )
     try:
         data = base64.b64decode(contents[comma + 1 :], validate=True)
     except ValueError as exc:  # binascii.Error, or non-ASCII characters
-        raise _refused(MSG_BAD_UPLOAD, exc) from exc
+        raise _refused(_bad_upload(), exc) from exc
     if len(data) > max_bytes:
-        raise _refused(f"The file is larger than the {_human_bytes(max_bytes)} limit.", len(data))
+        raise _refused(_too_big_file(max_bytes), len(data))
     if not data:
-        raise _refused(MSG_EMPTY, f"empty payload (file {filename!r})")
+        raise _refused(_empty(), f"empty payload (file {filename!r})")
     return data
 
 
@@ -200,21 +227,26 @@ def load_image_bytes(
     if max_side < 1:
         raise ValueError(f"max_side must be positive, got {max_side!r}.")
     if not data:
-        raise _refused(MSG_EMPTY, "zero bytes")
+        raise _refused(_empty(), "zero bytes")
     limit = _pixel_limit(max_pixels)
     try:
         with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
             width, height = img.size
             if width * height > max_pixels:
                 raise _refused(
-                    f"The image is {width} × {height} pixels, more than the {limit} limit.",
+                    ImageError(
+                        "The image is {width} × {height} pixels, more than the {limit} limit.",
+                        width=width,
+                        height=height,
+                        limit=limit,
+                    ),
                     f"{img.format} header declares {width}x{height}",
                 )
             # b"\xff\xda" starts every scan and never occurs inside entropy-coded data
             # (0xFF is stuffed there), so counting it bounds the scans libjpeg sees.
             scans = data.count(b"\xff\xda") if img.format in ("JPEG", "MPO") else 0
             if scans > MAX_JPEG_SCANS:
-                raise _refused(MSG_TOO_MANY_SCANS, f"{scans} start-of-scan markers")
+                raise _refused(_too_many_scans(), f"{scans} start-of-scan markers")
             target = _fitted_size((width, height), max_side)
             box = None
             if target != (width, height) and img.format in ("JPEG", "MPO"):
@@ -238,14 +270,18 @@ def load_image_bytes(
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _refused(f"The image's dimensions are far above the {limit} limit.", exc) from exc
+        raise _refused(
+            ImageError("The image's dimensions are far above the {limit} limit.", limit=limit),
+            exc,
+        ) from exc
     except MemoryError as exc:
-        raise _refused("The image is too large to process.", exc) from exc
+        raise _refused(ImageError("The image is too large to process."), exc) from exc
     except UnidentifiedImageError as exc:
-        message = MSG_CORRUPT if _looks_like_allowed_format(data) else MSG_UNSUPPORTED
-        raise _refused(message, exc) from exc
+        if _looks_like_allowed_format(data):
+            raise _refused(_corrupt(), exc) from exc
+        raise _refused(_unsupported(), exc) from exc
     except _DECODE_ERRORS as exc:
-        raise _refused(MSG_CORRUPT, exc) from exc
+        raise _refused(_corrupt(), exc) from exc
 
 
 def _fitted_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from dashboard.errors import ModelError
+from dashboard.i18n import _
 
 _NORMS = (
     nn.modules.batchnorm._BatchNorm,
@@ -125,7 +126,7 @@ def activation_chain(
         try:
             module.get_submodule(name)
         except AttributeError:
-            raise ModelError(f"The model has no layer named '{name}'.") from None
+            raise ModelError("The model has no layer named '{layer}'.", layer=name) from None
         convs.add(name)
     tracer, token = _Tracer(convs), object()
     handles: list[RemovableHandle] = []
@@ -162,12 +163,16 @@ def after_activation(module: nn.Module, chain: tuple[str, ...], maps: np.ndarray
 
 
 def describe_chain(module: nn.Module, chain: tuple[str, ...]) -> str:
-    """A caption phrase: "after features.1 (ReLU)", "after a (BatchNorm2d) and b (ReLU)"."""
+    """A caption phrase: "after features.1 (ReLU)", "after a (BatchNorm2d) and b (ReLU)"
+    (in the current language)."""
     if not chain:
-        return "the conv output (no activation module follows it)"
+        return _("the conv output (no activation module follows it)")
     parts = [f"{name} ({type(module.get_submodule(name)).__name__})" for name in chain]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"after {listed}"
+    if len(parts) == 1:
+        listed = parts[0]
+    else:
+        listed = _("{modules} and {last}").format(modules=", ".join(parts[:-1]), last=parts[-1])
+    return _("after {modules}").format(modules=listed)
 
 
 def is_rectified(module: nn.Module, chain: tuple[str, ...]) -> bool:

@@ -84,17 +84,19 @@ def contributions(
     """
     if conv.padding_mode != "zeros":
         raise ModelError(
-            f"Only zero-padded convolutions can be decomposed; this one pads with "
-            f"'{conv.padding_mode}'."
+            "Only zero-padded convolutions can be decomposed; this one pads with '{mode}'.",
+            mode=conv.padding_mode,
         )
     if layer_input.ndim != 4 or layer_input.shape[0] != 1:
         raise ModelError(
-            f"The layer input must be one image of shape (1, C, H, W), "
-            f"got {tuple(layer_input.shape)}."
+            "The layer input must be one image of shape (1, C, H, W), got {shape}.",
+            shape=tuple(layer_input.shape),
         )
     if layer_input.shape[1] != conv.in_channels:
         raise ModelError(
-            f"The layer takes {conv.in_channels} input channels, got {layer_input.shape[1]}."
+            "The layer takes {channels} input channels, got {got}.",
+            channels=conv.in_channels,
+            got=int(layer_input.shape[1]),
         )
     (pad_top, pad_left), (pad_bottom, pad_right) = _paddings(conv)
     (kh, kw), (sh, sw), (dh, dw) = conv.kernel_size, conv.stride, conv.dilation
@@ -102,9 +104,13 @@ def contributions(
     out_h = (height + pad_top + pad_bottom - dh * (kh - 1) - 1) // sh + 1
     out_w = (width + pad_left + pad_right - dw * (kw - 1) - 1) // sw + 1
     if not (0 <= channel < conv.out_channels and 0 <= row < out_h and 0 <= col < out_w):
+        output = (conv.out_channels, max(out_h, 0), max(out_w, 0))
         raise ModelError(
-            f"The unit ({channel}, {row}, {col}) is outside the layer's output, "
-            f"which is {conv.out_channels}×{max(out_h, 0)}×{max(out_w, 0)}."
+            "The unit ({channel}, {row}, {col}) is outside the layer's output, which is {shape}.",
+            channel=channel,
+            row=row,
+            col=col,
+            shape="×".join(map(str, output)),
         )
 
     group_size = conv.in_channels // conv.groups

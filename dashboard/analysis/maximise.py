@@ -63,7 +63,11 @@ def _stats(values: tuple[float, ...] | None, channels: int) -> torch.Tensor | No
     if values is None:
         return None
     if len(values) not in (1, channels):
-        raise ModelError(f"Expected 1 or {channels} normalisation values, got {len(values)}.")
+        raise ModelError(
+            "Expected 1 or {channels} normalisation values, got {n}.",
+            channels=channels,
+            n=len(values),
+        )
     return torch.tensor(values, dtype=torch.float32).reshape(-1, 1, 1)
 
 
@@ -117,7 +121,9 @@ def feature_visualisation(
         RuntimeError: the model failed at ``input_shape`` too.
     """
     if len(input_shape) != 3 or min(input_shape) < 1:
-        raise ModelError(f"The input shape must be (C, H, W), got {tuple(input_shape)}.")
+        raise ModelError(
+            "The input shape must be (C, H, W), got {shape}.", shape=tuple(input_shape)
+        )
     shape = optimisation_shape(tuple(input_shape), max_side)
     run = functools.partial(
         _optimise,
@@ -160,7 +166,7 @@ def _optimise(
     started = time.perf_counter()
     target = target_layer(module, layer, channel)
     if steps < 1:
-        raise ModelError(f"steps must be at least 1, got {steps}.")
+        raise ModelError("steps must be at least 1, got {steps}.", steps=steps)
     shift, scale = _stats(mean, input_shape[0]), _stats(std, input_shape[0])
 
     def model_input(image: torch.Tensor) -> torch.Tensor:

@@ -24,11 +24,14 @@ def target_layer(module: nn.Module, layer: str, channel: int) -> nn.Module:
     try:
         target = module.get_submodule(layer)
     except AttributeError:
-        raise ModelError(f"The model has no layer named '{layer}'.") from None
+        raise ModelError("The model has no layer named '{layer}'.", layer=layer) from None
     out_channels = getattr(target, "out_channels", None)
     if isinstance(out_channels, int) and not 0 <= channel < out_channels:
         raise ModelError(
-            f"The layer '{layer}' has {out_channels} channels, so there is no channel {channel}."
+            "The layer '{layer}' has {channels} channels, so there is no channel {channel}.",
+            layer=layer,
+            channels=out_channels,
+            channel=channel,
         )
     return target
 
@@ -47,11 +50,13 @@ class Objective:
         if _current.get() is not self.token:
             return  # another caller's forward on the shared module
         if not isinstance(output, torch.Tensor) or output.ndim != 4:
-            raise ModelError(f"The layer '{self.layer}' does not output feature maps.")
+            raise ModelError("The layer '{layer}' does not output feature maps.", layer=self.layer)
         if not 0 <= self.channel < output.shape[1]:
             raise ModelError(
-                f"The layer '{self.layer}' has {output.shape[1]} channels, "
-                f"so there is no channel {self.channel}."
+                "The layer '{layer}' has {channels} channels, so there is no channel {channel}.",
+                layer=self.layer,
+                channels=int(output.shape[1]),
+                channel=self.channel,
             )
         self.reached.append(output)
         raise _Reached
@@ -67,7 +72,7 @@ class Objective:
         finally:
             _current.reset(reset)
         if not self.reached:
-            raise ModelError(f"The forward pass never ran layer '{self.layer}'.")
+            raise ModelError("The forward pass never ran layer '{layer}'.", layer=self.layer)
         before = after = self.reached[0]
         for link in self.links:  # an in-place ReLU must not overwrite `before`
             before, after = after, link(after.clone() if getattr(link, "inplace", False) else after)

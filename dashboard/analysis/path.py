@@ -91,7 +91,7 @@ def layer_input(module: nn.Module, layer_name: str, x: torch.Tensor) -> LayerInp
     try:
         target = module.get_submodule(layer_name)
     except AttributeError:
-        raise ModelError(f"The model has no layer named '{layer_name}'.") from None
+        raise ModelError("The model has no layer named '{layer}'.", layer=layer_name) from None
     steps: list[tuple[nn.Module, object, int, object, int]] = []
     taken: list[torch.Tensor] = []
 
@@ -122,7 +122,7 @@ def layer_input(module: nn.Module, layer_name: str, x: torch.Tensor) -> LayerInp
         for handle in handles:
             handle.remove()
     if not taken:
-        raise ModelError(f"The forward pass never ran the layer '{layer_name}'.")
+        raise ModelError("The forward pass never ran the layer '{layer}'.", layer=layer_name)
     return LayerInput(taken[0], _plain_path(steps, x))
 
 

@@ -96,22 +96,28 @@ def receptive_field(
     """
     if x.ndim != 4 or x.shape[0] != 1:
         raise ModelError(
-            f"The input must be one image of shape (1, C, H, W), got {tuple(x.shape)}."
+            "The input must be one image of shape (1, C, H, W), got {shape}.",
+            shape=tuple(x.shape),
         )
     try:
         layer = module.get_submodule(layer_name)
     except AttributeError:
-        raise ModelError(f"The model has no layer named '{layer_name}'.") from None
+        raise ModelError("The model has no layer named '{layer}'.", layer=layer_name) from None
     taken: list[torch.Tensor] = []
 
     def hook(_module: nn.Module, _inputs: tuple, output: object) -> None:
         if not isinstance(output, torch.Tensor) or output.ndim != 4:
-            raise ModelError(f"The layer '{layer_name}' does not output a feature map.")
+            raise ModelError("The layer '{layer}' does not output a feature map.", layer=layer_name)
         _, channels, height, width = output.shape
         if not (0 <= channel < channels and 0 <= row < height and 0 <= col < width):
             raise ModelError(
-                f"The unit ({channel}, {row}, {col}) is outside the layer '{layer_name}', "
-                f"whose output is {channels}×{height}×{width}."
+                "The unit ({channel}, {row}, {col}) is outside the layer '{layer}', "
+                "whose output is {shape}.",
+                channel=channel,
+                row=row,
+                col=col,
+                layer=layer_name,
+                shape="×".join(map(str, (channels, height, width))),
             )
         # clone: an in-place ReLU after this layer must not rewrite the unit's history
         taken.append(output[0, channel, row, col].clone())
@@ -124,7 +130,9 @@ def receptive_field(
             with contextlib.suppress(_Captured):
                 module(leaf)
             if not taken:
-                raise ModelError(f"The forward pass never ran the layer '{layer_name}'.")
+                raise ModelError(
+                    "The forward pass never ran the layer '{layer}'.", layer=layer_name
+                )
             if not taken[0].requires_grad:
                 return None
             (grad,) = torch.autograd.grad(taken[0], leaf)

@@ -21,11 +21,23 @@ from dashboard.errors import BusyError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MSG_PREVIOUS = (
-    "Still working on your previous image; this one will be shown once that pass is done. "
-    "Please try again in a moment."
-)
-MSG_FULL = "The server is busy with other visitors' images; please try again in a few seconds."
+
+def _previous_pending() -> BusyError:
+    return BusyError(
+        "Still working on your previous image; this one will be shown once that pass is done. "
+        "Please try again in a moment."
+    )
+
+
+def _queue_full() -> BusyError:
+    return BusyError(
+        "The server is busy with other visitors' images; please try again in a few seconds."
+    )
+
+
+# The English sentences, for tests and callers that compare.
+MSG_PREVIOUS = _previous_pending().message
+MSG_FULL = _queue_full().message
 
 
 class InferenceQueue:
@@ -52,7 +64,8 @@ class InferenceQueue:
             session: who asks (an opaque id); one own pass at a time.
             key: identifies the pass, so requests for the same result share it.
             compute: the work.
-            what: a few words for the timeout sentence ("Running TinyVGG on this image").
+            what: a few words for the timeout sentence ("Running TinyVGG on this image"),
+                already in the request's language.
 
         Raises:
             BusyError: the session already has another pass waiting, the queue is full,
@@ -65,10 +78,10 @@ class InferenceQueue:
                 mine = self._owner.get(session)
                 if mine is not None and mine in self._pending:
                     self.refused += 1
-                    raise BusyError(MSG_PREVIOUS)
+                    raise _previous_pending()
                 if len(self._pending) >= self.max_pending:
                     self.refused += 1
-                    raise BusyError(MSG_FULL)
+                    raise _queue_full()
                 future = self._pool.submit(compute)
                 self._pending[key] = future
                 self._owner[session] = key
@@ -78,8 +91,11 @@ class InferenceQueue:
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:
+            seconds = f"{self.timeout_s:g}"
             raise BusyError(
-                f"{what} took longer than {self.timeout_s:g} s; try again in a moment."
+                "{what} took longer than {seconds} s; try again in a moment.",
+                what=what,
+                seconds=seconds,
             ) from None
 
     def _done(self, key: Hashable, session: str) -> None:

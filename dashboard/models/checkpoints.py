@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from dashboard.errors import WeightsError
+from dashboard.i18n import _, ngettext
+from dashboard.models.later import Later
 from dashboard.models.state_dicts import (
     StateDict,
     cast_checked,
@@ -49,7 +51,7 @@ class LoadReport:
     kept: tuple[str, ...] = ()
     mismatched: tuple[tuple[str, str, str], ...] = ()
     unexpected: tuple[str, ...] = ()
-    prefix: str | None = None
+    prefix: str | Later | None = None
 
     @property
     def complete(self) -> bool:
@@ -58,35 +60,54 @@ class LoadReport:
 
     @property
     def counts(self) -> str:
-        """E.g. "6 of 8 tensors"."""
-        return f"{len(self.loaded)} of {len(self.loaded) + len(self.kept)} tensors"
+        """E.g. "6 of 8 tensors" (in the current language)."""
+        total = len(self.loaded) + len(self.kept)
+        return ngettext("{n} of {total} tensor", "{n} of {total} tensors", total).format(
+            n=len(self.loaded), total=total
+        )
 
     def sentence(self) -> str | None:
-        """What the page should say about this load; None when the file fit exactly."""
+        """What the page should say about this load, in the current language; None when
+        the file fit exactly."""
         if self.complete and not self.unexpected:
             return None
-        renamed = f" ({self.prefix})" if self.prefix else ""
+        source = self.source
+        if self.prefix:
+            source = _("{source} ({renamed})").format(source=source, renamed=self.prefix)
         if self.complete:
-            text = f"Loaded all {len(self.loaded)} tensors from {self.source}{renamed}"
+            text = ngettext(
+                "Loaded the {n} tensor from {source}",
+                "Loaded all {n} tensors from {source}",
+                len(self.loaded),
+            ).format(n=len(self.loaded), source=source)
         else:
-            text = (
-                f"Loaded {self.counts} from {self.source}{renamed}; kept the model's initial "
-                f"weights for: {few_names(list(self.kept))}"
-            )
+            text = _(
+                "Loaded {counts} from {source}; kept the model's initial weights for: {names}"
+            ).format(counts=self.counts, source=source, names=few_names(list(self.kept)))
         if self.mismatched:
-            shown = "; ".join(
-                f"{name} is {got} in the file but {want} in the model"
+            shown = [
+                _("{name} is {got} in the file but {want} in the model").format(
+                    name=name, got=got, want=want
+                )
                 for name, got, want in self.mismatched[:_SHAPES_SHOWN]
-            )
+            ]
             more = len(self.mismatched) - _SHAPES_SHOWN
-            text += f" ({shown}{f'; {more} more shapes differ' if more > 0 else ''})"
-        text += "."
+            if more > 0:
+                shown.append(
+                    ngettext("{n} more shape differs", "{n} more shapes differ", more).format(
+                        n=more
+                    )
+                )
+            text = _("{text} ({shapes})").format(text=text, shapes=_("; ").join(shown))
+        text = _("{text}.").format(text=text)
         if self.unexpected:
             n = len(self.unexpected)
-            text += (
-                f" Ignored {n} tensor{'s' * (n != 1)} the model does not have: "
-                f"{few_names(list(self.unexpected))}."
-            )
+            ignored = ngettext(
+                "Ignored {n} tensor the model does not have: {names}.",
+                "Ignored {n} tensors the model does not have: {names}.",
+                n,
+            ).format(n=n, names=few_names(list(self.unexpected)))
+            text = _("{first} {second}").format(first=text, second=ignored)
         return text
 
 
@@ -130,8 +151,9 @@ def align_names(state: StateDict, expected: Iterable[str]) -> tuple[StateDict, s
     if not best_how:
         return renamed, None
     if best_how.startswith("+"):
-        return renamed, f"names given the prefix '{best_how[1:]}'"
-    return renamed, f"names without the prefix '{best_how}'"
+        added = best_how[1:]
+        return renamed, Later(lambda: _("names given the prefix '{prefix}'").format(prefix=added))
+    return renamed, Later(lambda: _("names without the prefix '{prefix}'").format(prefix=best_how))
 
 
 @dataclass(frozen=True)
@@ -183,16 +205,24 @@ def _fits_nothing(
 ) -> WeightsError:
     if mismatched:
         name, got, want = mismatched[0]
-        why = (
-            f"every tensor it shares a name with has another shape ({name} is {got} in the "
-            f"file but {want} in the model)"
+        return WeightsError(
+            "The weights in {source} do not fit {label}: every tensor it shares a name with "
+            "has another shape ({name} is {got} in the file but {want} in the model).",
+            source=source,
+            label=label,
+            name=name,
+            got=got,
+            want=want,
         )
-    else:
-        why = (
-            f"none of its {len(state)} tensor names ({few_names(list(state))}) is one of the "
-            f"model's ({few_names(list(expected))})"
-        )
-    return WeightsError(f"The weights in {source} do not fit {label}: {why}.")
+    return WeightsError(
+        "The weights in {source} do not fit {label}: none of its {n} tensor names ({names}) "
+        "is one of the model's ({expected}).",
+        source=source,
+        label=label,
+        n=len(state),
+        names=few_names(list(state)),
+        expected=few_names(list(expected)),
+    )
 
 
 def load_matching(
@@ -222,7 +252,7 @@ def apply_plan(module: nn.Module, plan: LoadPlan, *, max_bytes: int | None = Non
     expected = module.state_dict()
     if max_bytes is not None:
         nbytes = sum(t.numel() * expected[k].element_size() for k, t in plan.state.items())
-        check_materialised(nbytes, max_bytes, f"The weights in {plan.report.source}")
+        check_materialised(nbytes, max_bytes, plan.report.source)
     cast = {
         k: cast_checked(t, expected[k].dtype, plan.report.source, k) for k, t in plan.state.items()
     }

@@ -18,17 +18,23 @@ def read_class_names(path: str) -> tuple[str, ...]:
     file = Path(path)
     try:
         if file.stat().st_size > MAX_CLASSES_BYTES:
-            raise ModelError(f"--classes {file.name} is over 4 MB: one class name per line.")
+            raise ModelError(
+                "--classes {file} is over 4 MB: one class name per line.", file=file.name
+            )
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ModelError(f"--classes: there is no file {path}.") from None
+        raise ModelError("--classes: there is no file {path}.", path=path) from None
     except UnicodeDecodeError:
-        raise ModelError(f"--classes {file.name} is not UTF-8 text.") from None
+        raise ModelError("--classes {file} is not UTF-8 text.", file=file.name) from None
     except OSError as exc:
-        raise ModelError(f"--classes {file.name} cannot be read ({exc.strerror}).") from None
+        raise ModelError(
+            "--classes {file} cannot be read ({reason}).", file=file.name, reason=exc.strerror
+        ) from None
     names = [line.strip() for line in text.splitlines()]
     while names and not names[-1]:
         names.pop()
     if not names:
-        raise ModelError(f"--classes {file.name} names no classes: write one name per line.")
+        raise ModelError(
+            "--classes {file} names no classes: write one name per line.", file=file.name
+        )
     return tuple(names)

@@ -21,6 +21,9 @@ from urllib.parse import urlparse
 
 import torch.hub
 
+from dashboard.i18n import _
+from dashboard.models.later import Later
+
 logger = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -34,7 +37,7 @@ _STATUS: dict[str, tuple[int, int | None]] = {}
 
 
 class DownloadError(OSError):
-    """A download that failed; the message says why in a few words."""
+    """A download that failed; the message (a :class:`Later`) says why in a few words."""
 
 
 def hub_checkpoint(url: str) -> Path:
@@ -98,7 +101,14 @@ def fetch(
                         progress(done, total)
             expected = _hash_prefix(dest.name)
             if expected and not digest.hexdigest().startswith(expected):
-                raise DownloadError(f"the downloaded {dest.name} does not match its checksum")
+                name = dest.name
+                raise DownloadError(
+                    Later(
+                        lambda: _("the downloaded {file} does not match its checksum").format(
+                            file=name
+                        )
+                    )
+                )
             os.replace(tmp, dest)
             logger.info("downloaded %s (%d bytes)", dest, done)
         finally:
@@ -128,15 +138,16 @@ def download_status(key: str) -> tuple[int, int | None] | None:
         return _STATUS.get(key)
 
 
-def failure_reason(exc: BaseException) -> str:
-    """A few words on why a download failed, for a notice sentence."""
+def failure_reason(exc: BaseException) -> Later | str:
+    """A few words on why a download failed, for a notice sentence (worded when shown)."""
     if isinstance(exc, urllib.error.HTTPError):
-        return f"the server answered HTTP {exc.code}"
+        code = exc.code
+        return Later(lambda: _("the server answered HTTP {code}").format(code=code))
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     if isinstance(reason, TimeoutError):
-        return "the connection timed out"
-    if isinstance(exc, DownloadError):
-        return str(exc)
+        return Later(lambda: _("the connection timed out"))
+    if isinstance(exc, DownloadError) and exc.args:
+        return exc.args[0]  # a Later
     if isinstance(exc, urllib.error.URLError | ConnectionError):
-        return "network unreachable"
+        return Later(lambda: _("network unreachable"))
     return f"{type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 from dashboard.errors import ModelError
+from dashboard.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ class ForwardError(ModelError):
 
 @dataclass(frozen=True)
 class ConvLayer:
-    """One nn.Conv2d of a model, as the layer dropdown shows it."""
+    """One nn.Conv2d of a model, as the layer dropdown shows it (``label``, worded in the
+    current request's language)."""
 
     name: str
     in_channels: int
@@ -31,7 +33,10 @@ class ConvLayer:
     padding: tuple[int, int] | str
     dilation: tuple[int, int]
     output_shape: tuple[int, int, int]
-    label: str
+
+    @property
+    def label(self) -> str:
+        return conv_label(self)
 
 
 def _pair(value: tuple[int, ...] | int) -> tuple[int, int]:
@@ -45,24 +50,21 @@ def _side(pair: tuple[int, int]) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}×{pair[1]}"
 
 
-def conv_label(
-    name: str,
-    conv: nn.Conv2d,
-    output_shape: tuple[int, int, int],
-) -> str:
+def conv_label(layer: ConvLayer) -> str:
     """E.g. "features.10 · Conv2d 128→256 3×3 · 256×56×56 · stride 2"."""
-    kh, kw = _pair(conv.kernel_size)
-    shape = "×".join(str(s) for s in output_shape)
-    shown = name or "(model)"  # the model itself is a Conv2d
-    parts = [f"{shown} · Conv2d {conv.in_channels}→{conv.out_channels} {kh}×{kw}", shape]
-    if conv.groups > 1:
-        depthwise = conv.groups == conv.in_channels
-        parts.append("depthwise" if depthwise else f"groups {conv.groups}")
-    stride, dilation = _pair(conv.stride), _pair(conv.dilation)
-    if stride != (1, 1):
-        parts.append(f"stride {_side(stride)}")
-    if dilation != (1, 1):
-        parts.append(f"dilation {_side(dilation)}")
+    kh, kw = layer.kernel_size
+    shape = "×".join(str(s) for s in layer.output_shape)
+    shown = layer.name or _("(model)")  # the model itself is a Conv2d
+    parts = [f"{shown} · Conv2d {layer.in_channels}→{layer.out_channels} {kh}×{kw}", shape]
+    if layer.groups > 1:
+        if layer.groups == layer.in_channels:
+            parts.append(_("depthwise"))
+        else:
+            parts.append(_("groups {groups}").format(groups=layer.groups))
+    if layer.stride != (1, 1):
+        parts.append(_("stride {stride}").format(stride=_side(layer.stride)))
+    if layer.dilation != (1, 1):
+        parts.append(_("dilation {dilation}").format(dilation=_side(layer.dilation)))
     return " · ".join(parts)
 
 
@@ -121,13 +123,16 @@ def conv_layers(
     shown = model_name or type(module).__name__
     convs = {name: m for name, m in module.named_modules() if isinstance(m, nn.Conv2d)}
     if not convs:
-        raise ModelError(f"The model {shown} has no Conv2d layer to show.")
+        raise ModelError("The model {model} has no Conv2d layer to show.", model=shown)
     c, h, w = input_shape
     try:
         shapes = _output_shapes(module, convs, torch.zeros(1, c, h, w))
     except Exception as exc:
         raise ForwardError(
-            f"The model {shown} could not run on a {c}×{h}×{w} input ({_reason(exc)})."
+            "The model {model} could not run on a {shape} input ({reason}).",
+            model=shown,
+            shape="×".join(map(str, input_shape)),
+            reason=_reason(exc),
         ) from exc
     layers: list[ConvLayer] = []
     for name, conv in convs.items():
@@ -146,9 +151,8 @@ def conv_layers(
                 padding=padding,
                 dilation=_pair(conv.dilation),
                 output_shape=shapes[name],
-                label=conv_label(name, conv, shapes[name]),
             )
         )
     if not layers:
-        raise ModelError(f"The model {shown} never calls any of its Conv2d layers.")
+        raise ModelError("The model {model} never calls any of its Conv2d layers.", model=shown)
     return layers

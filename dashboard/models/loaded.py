@@ -11,6 +11,7 @@ from PIL import Image, ImageOps
 from torch import nn
 
 from dashboard.errors import ModelError
+from dashboard.models.later import Later, Shown
 from dashboard.models.layers import ConvLayer
 from dashboard.models.preprocessing import describe_standard
 
@@ -79,6 +80,9 @@ class LoadedModel:
     (x − 127.5) / 128 per channel".
     `initial_tensors` names the tensors a weights file did not set (they keep the model's
     initial values; `notice` says so too).
+    `label`, `weights`, `notice` and `preprocessing` are given as str or as
+    :class:`~dashboard.models.later.Later` (the model is kept for every visitor) and read
+    as str in the current request's language.
     `upgradable(allow_download)` is set on models that fell back to random weights:
     it tells the model cache that a rebuild would now find the real weights.
     `classes` names the outputs of a classifier (None: unknown); `trained` is False when
@@ -87,20 +91,20 @@ class LoadedModel:
 
     key: str
     name: str
-    label: str
+    label: str = Shown()  # type: ignore[assignment]
     module: nn.Module
     conv_layers: list[ConvLayer]
     input_channels: int
     input_size: tuple[int, int]
-    weights: str
-    notice: str | None = None
+    weights: str = Shown()  # type: ignore[assignment]
+    notice: str | None = Shown(None)  # type: ignore[assignment]
     transform: ImageTransform | None = field(default=None, repr=False)
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     upgradable: Callable[[bool], bool] | None = field(default=None, repr=False, compare=False)
     classes: tuple[str, ...] | None = None
     trained: bool = True
-    preprocessing: str = ""
+    preprocessing: str = Shown("")  # type: ignore[assignment]
     pixel_max: float = 1.0
     initial_tensors: tuple[str, ...] = ()
 
@@ -110,13 +114,12 @@ class LoadedModel:
                 self.input_size, self.mean, self.std, crop=True, pixel_max=self.pixel_max
             )
             if not self.preprocessing:
-                self.preprocessing = describe_standard(
-                    self.input_channels,
-                    self.input_size,
-                    crop=True,
-                    pixel_max=self.pixel_max,
-                    mean=self.mean,
-                    std=self.std,
+                channels, size = self.input_channels, self.input_size
+                pixel_max, mean, std = self.pixel_max, self.mean, self.std
+                self.preprocessing = Later(
+                    lambda: describe_standard(
+                        channels, size, crop=True, pixel_max=pixel_max, mean=mean, std=std
+                    )
                 )
 
     @property
@@ -131,8 +134,10 @@ class LoadedModel:
         x = self.transform(image).to(torch.float32).unsqueeze(0)
         if tuple(x.shape[1:]) != self.input_shape:
             raise ModelError(
-                f"Preprocessing for {self.label} made a {tuple(x.shape[1:])} tensor, "
-                f"expected {self.input_shape}."
+                "Preprocessing for {model} made a {shape} tensor, expected {expected}.",
+                model=self.label,
+                shape=tuple(x.shape[1:]),
+                expected=self.input_shape,
             )
         return x
 

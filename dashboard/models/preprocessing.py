@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from dashboard.errors import ModelError
+from dashboard.i18n import _
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -26,7 +27,9 @@ def pixel_max_of(value_range: str) -> float:
         ModelError: any other value.
     """
     if value_range not in PIXEL_MAX:
-        raise ModelError(f"--value-range must be 0-1 or 0-255, got {value_range!r}.")
+        raise ModelError(
+            "--value-range must be 0-1 or 0-255, got {value}.", value=repr(value_range)
+        )
     return PIXEL_MAX[value_range]
 
 
@@ -41,16 +44,31 @@ def channel_values(
     try:
         numbers = tuple(float(v) for v in values)
     except (TypeError, ValueError):
-        raise ModelError(f"{option} must be numbers, got {values!r}.") from None
-    if len(numbers) not in (1, channels):
         raise ModelError(
-            f"{option} has {len(numbers)} numbers but the model takes {channels}-channel input: "
-            f"give 1 number{' or 3' if channels == 3 else ''}."
+            "{option} must be numbers, got {values}.", option=option, values=repr(values)
+        ) from None
+    if len(numbers) not in (1, channels):
+        counts = {"option": option, "n": len(numbers), "channels": channels}
+        if channels == 3:
+            raise ModelError(
+                "{option} has {n} numbers but the model takes {channels}-channel input: "
+                "give 1 number or 3.",
+                **counts,
+            )
+        raise ModelError(
+            "{option} has {n} numbers but the model takes {channels}-channel input: give 1 number.",
+            **counts,
         )
     if not all(math.isfinite(v) for v in numbers):
-        raise ModelError(f"{option} must be finite numbers, got {values!r}.")
+        raise ModelError(
+            "{option} must be finite numbers, got {values}.", option=option, values=repr(values)
+        )
     if positive and not all(v > 0 for v in numbers):
-        raise ModelError(f"{option} must be greater than zero (it divides), got {values!r}.")
+        raise ModelError(
+            "{option} must be greater than zero (it divides), got {values}.",
+            option=option,
+            values=repr(values),
+        )
     return numbers * channels if len(numbers) == 1 else numbers
 
 
@@ -68,18 +86,24 @@ def describe_normalisation(
     *,
     name_imagenet: bool = True,
 ) -> str:
-    """E.g. "values 0–255, then (x − 127.5) / 128 per channel"."""
-    values = f"values 0–{pixel_max:g}"
+    """E.g. "values 0–255, then (x − 127.5) / 128 per channel" (current language)."""
+    top = f"{pixel_max:g}"
     if mean is None or std is None:
-        return f"{values}, not normalised"
+        return _("values 0–{top}, not normalised").format(top=top)
     imagenet = tuple(mean) == IMAGENET_MEAN and tuple(std) == IMAGENET_STD and pixel_max == 1.0
-    named = " (ImageNet's)" if imagenet and name_imagenet else ""
     if len(set(mean)) == 1 and len(set(std)) == 1:
-        return f"{values}, then (x − {mean[0]:g}) / {std[0]:g} per channel"
-    return (
-        f"{values}, then (x − mean) / std per channel with mean {_numbers(mean)} "
-        f"and std {_numbers(std)}{named}"
-    )
+        return _("values 0–{top}, then (x − {mean}) / {std} per channel").format(
+            top=top, mean=f"{mean[0]:g}", std=f"{std[0]:g}"
+        )
+    numbers = {"top": top, "mean": _numbers(mean), "std": _numbers(std)}
+    if imagenet and name_imagenet:
+        return _(
+            "values 0–{top}, then (x − mean) / std per channel with mean {mean} and std {std} "
+            "(ImageNet's)"
+        ).format(**numbers)
+    return _(
+        "values 0–{top}, then (x − mean) / std per channel with mean {mean} and std {std}"
+    ).format(**numbers)
 
 
 def describe_standard(
@@ -91,14 +115,15 @@ def describe_standard(
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
 ) -> str:
-    """The standard pipeline in words (see the module docstring)."""
-    colour = "grayscale" if channels == 1 else "RGB"
-    height, width = size
-    resized = "resized and centre-cropped to" if crop else "stretched to"
-    return (
-        f"{colour}, {resized} {height}×{width} (H×W), "
-        f"{describe_normalisation(mean, std, pixel_max)}"
-    )
+    """The standard pipeline in words (see the module docstring), in the current language."""
+    words = {
+        "colour": _("grayscale") if channels == 1 else "RGB",
+        "size": f"{size[0]}×{size[1]}",
+        "values": describe_normalisation(mean, std, pixel_max),
+    }
+    if crop:
+        return _("{colour}, resized and centre-cropped to {size} (H×W), {values}").format(**words)
+    return _("{colour}, stretched to {size} (H×W), {values}").format(**words)
 
 
 def describe_torchvision(transforms: object, family: str = "ImageNet") -> str:
@@ -107,20 +132,32 @@ def describe_torchvision(transforms: object, family: str = "ImageNet") -> str:
     resize = list(getattr(transforms, "resize_size", []) or [])
     crop = list(getattr(transforms, "crop_size", []) or [])
     interpolation = getattr(transforms, "interpolation", None)
-    how = f" ({interpolation.value})" if hasattr(interpolation, "value") else ""
-    parts = [f"{family}: RGB"]
+    how = getattr(interpolation, "value", None)
+    parts = []
     if len(resize) == 1:
-        parts.append(f"shorter side resized to {resize[0]}{how}")
+        side = str(resize[0])
+        if how:
+            parts.append(_("shorter side resized to {side} ({how})").format(side=side, how=how))
+        else:
+            parts.append(_("shorter side resized to {side}").format(side=side))
     elif len(resize) == 2:
-        parts.append(f"resized to {resize[0]}×{resize[1]}{how}")
+        shown = f"{resize[0]}×{resize[1]}"
+        if how:
+            parts.append(_("resized to {size} ({how})").format(size=shown, how=how))
+        else:
+            parts.append(_("resized to {size}").format(size=shown))
     if crop:
-        parts.append(f"centre crop {crop[0]}×{crop[-1]}")
+        parts.append(_("centre crop {size}").format(size=f"{crop[0]}×{crop[-1]}"))
     mean, std = getattr(transforms, "mean", None), getattr(transforms, "std", None)
     parts.append(describe_normalisation(mean, std, 1.0, name_imagenet=False))
-    return ", ".join(parts)
+    # TRANSLATORS: joins the steps of a preprocessing pipeline ("RGB, resized to …, …").
+    separator = _(", ")
+    return _("{family}: RGB").format(family=family) + "".join(separator + p for p in parts)
 
 
 def describe_custom(transform: object, shape: tuple[int, int, int]) -> str:
     """A user's own transform, by name and output shape."""
     name = getattr(transform, "__qualname__", None) or type(transform).__name__
-    return f"your own transform ({name}), giving {'×'.join(str(s) for s in shape)} tensors"
+    return _("your own transform ({name}), giving {shape} tensors").format(
+        name=name, shape="×".join(str(s) for s in shape)
+    )

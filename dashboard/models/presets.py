@@ -6,11 +6,14 @@ import logging
 
 from torch import nn
 
+from dashboard.errors import UserError
+from dashboard.i18n import _
 from dashboard.models import tinyvgg
+from dashboard.models.later import Later
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel, standard_transform
 from dashboard.models.preprocessing import describe_standard
-from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
+from dashboard.models.seeding import freeze, random_weights, seeded
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +29,15 @@ def build_tinyvgg(*, allow_download: bool = False) -> LoadedModel:
     notice = None
     try:
         module: nn.Module = tinyvgg.load_trained()
-        key, text = "tinyvgg:shipped", "trained on ConvScope shapes"
+        key, text = "tinyvgg:shipped", Later(lambda: _("trained on ConvScope shapes"))
     except Exception as exc:  # missing or broken file: the default model must still show
         logger.warning("TinyVGG weights unusable: %s", exc)
         module = seeded(tinyvgg.TinyVGG)
-        key, text = "tinyvgg:random", f"random (seed {RANDOM_SEED})"
-        notice = f"{exc} Showing random TinyVGG weights until then."
+        key, text = "tinyvgg:random", random_weights()
+        why = Later(exc.translated) if isinstance(exc, UserError) else str(exc)
+        notice = Later(
+            lambda: _("{error} Showing random TinyVGG weights until then.").format(error=why)
+        )
     module = freeze(module)
     mean, std = tuple(tinyvgg.MEAN), tuple(tinyvgg.STD)
     return LoadedModel(
@@ -50,7 +56,7 @@ def build_tinyvgg(*, allow_download: bool = False) -> LoadedModel:
         upgradable=(lambda _allow: tinyvgg.WEIGHTS_PATH.is_file()) if notice else None,
         classes=tuple(tinyvgg.CLASSES),
         trained=notice is None,
-        preprocessing=describe_standard(3, size, crop=True, mean=mean, std=std),
+        preprocessing=Later(lambda: describe_standard(3, size, crop=True, mean=mean, std=std)),
     )
 
 
@@ -72,8 +78,8 @@ def build_custom(*, allow_download: bool = False) -> LoadedModel:
         conv_layers=conv_layers(module, (1, *size), model_name=CUSTOM_LABEL),
         input_channels=1,
         input_size=size,
-        weights=f"random (seed {RANDOM_SEED})",
+        weights=random_weights(),
         transform=standard_transform(size, None, None, crop=False),
         trained=False,
-        preprocessing=describe_standard(1, size, crop=False),
+        preprocessing=Later(lambda: describe_standard(1, size, crop=False)),
     )

@@ -13,9 +13,11 @@ from torch import nn
 
 from dashboard.caching import ComputeOnceCache
 from dashboard.errors import ModelError, WeightsError
+from dashboard.i18n import _
 from dashboard.models import presets, zoo
 from dashboard.models.checkpoints import LoadReport, apply_plan, plan_load
 from dashboard.models.hub_cache import download_status
+from dashboard.models.later import Later
 from dashboard.models.loaded import LoadedModel
 from dashboard.models.seeding import freeze
 from dashboard.models.state_dicts import limits_for, read_weights_bytes
@@ -58,13 +60,18 @@ def copy_without_hooks(module: nn.Module) -> nn.Module:
 
 
 def _with_upload(base: LoadedModel, key: str, module: nn.Module, report: LoadReport) -> LoadedModel:
-    shown = "" if report.complete else f" ({report.counts})"
+    if report.complete:
+        weights = Later(lambda: _("uploaded {file}").format(file=report.source))
+    else:
+        weights = Later(
+            lambda: _("uploaded {file} ({counts})").format(file=report.source, counts=report.counts)
+        )
     return dataclasses.replace(
         base,
         key=key,
         module=module,
-        weights=f"uploaded {report.source}{shown}",
-        notice=report.sentence(),
+        weights=weights,
+        notice=Later(report.sentence) if report.sentence() else None,
         upgradable=None,
         initial_tensors=report.kept,
         # the user's weights for every tensor are trained weights; a partial file on random
@@ -134,7 +141,11 @@ class ModelRegistry:
             return self.user_model
         if name not in self.specs:
             choices = ", ".join(label for _name, label in self.available())
-            raise ModelError(f"There is no model called '{name}'. Choose one of: {choices}.")
+            raise ModelError(
+                "There is no model called '{name}'. Choose one of: {choices}.",
+                name=name,
+                choices=choices,
+            )
         _label, builder = self.specs[name]
         allow = self.allow_download
 

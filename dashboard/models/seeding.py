@@ -8,11 +8,19 @@ from typing import TypeVar
 
 import torch
 
+from dashboard.i18n import _
+from dashboard.models.later import Later
+
 T = TypeVar("T")
 RANDOM_SEED = 0
 # Module constructors draw from the global RNG; two threads building at once would
 # interleave their draws, so seeded builds take turns.
 _RNG_LOCK = threading.Lock()
+
+
+def random_weights() -> Later:
+    """ "random (seed 0)", worded when shown: what a model with seeded random weights has."""
+    return Later(lambda: _("random (seed {seed})").format(seed=RANDOM_SEED))
 
 
 def seeded(build: Callable[[], T], seed: int = RANDOM_SEED) -> T:

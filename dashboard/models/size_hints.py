@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
+from dashboard.i18n import _
+
 logger = logging.getLogger(__name__)
 
 COMMON_SIDES = (12, 16, 24, 28, 32, 48, 56, 64, 96, 112, 128, 160, 192, 224, 227, 256, 299)
@@ -116,7 +118,8 @@ def size_hint(
     budget_s: float = BUDGET_S,
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
-    """A sentence naming the input sizes `module` runs on, found by probing.
+    """A sentence naming the input sizes `module` runs on, found by probing (in the current
+    language).
 
     E.g. "It runs on 28×28: pass --input-size 28." or, when none of the sizes tried
     works, a sentence saying the input size is probably not the problem.
@@ -125,14 +128,18 @@ def size_hint(
     works, tried = working_sizes(module, channels, candidates, budget_s=budget_s, clock=clock)
     if works:
         shown = [_shown(size) for size in works]
-        listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
-        return f"It runs on {listed}: pass --input-size {_flag(works[0])}."
+        if len(shown) == 1:
+            listed = shown[0]
+        else:
+            listed = _("{sizes} and {last}").format(sizes=", ".join(shown[:-1]), last=shown[-1])
+        return _("It runs on {sizes}: pass --input-size {flag}.").format(
+            sizes=listed, flag=_flag(works[0])
+        )
     if not tried:
-        return "Try another input size with --input-size."
+        return _("Try another input size with --input-size.")
     sides = sorted(tried)
-    return (
-        f"It did not run on any of the {len(tried)} sizes tried either "
-        f"({_shown(sides[0])} to {_shown(sides[-1])}): if it was trained on another size, "
-        "e.g. a non-square one, pass it with --input-size HxW (112x96 is 112 high, 96 "
-        "wide); otherwise check the model's forward()."
-    )
+    return _(
+        "It did not run on any of the {n} sizes tried either ({smallest} to {largest}): if it "
+        "was trained on another size, e.g. a non-square one, pass it with --input-size HxW "
+        "(112x96 is 112 high, 96 wide); otherwise check the model's forward()."
+    ).format(n=len(tried), smallest=_shown(sides[0]), largest=_shown(sides[-1]))

@@ -19,6 +19,7 @@ from safetensors.torch import load_file as load_safetensors_file
 from torch import nn
 
 from dashboard.errors import WeightsError
+from dashboard.i18n import _
 from dashboard.models.weights_checks import (
     GENERIC_LIMITS,
     WeightsLimits,
@@ -101,19 +102,30 @@ def read_weights_bytes(
     check_tensor_count(len(state), filename, limits)
     # Counted in the file's own dtypes: a stride-0 view costs nothing until it is copied.
     check_materialised(
-        sum(t.numel() * t.element_size() for t in state.values()),
-        limits.max_bytes,
-        f"The weights in {filename}",
+        sum(t.numel() * t.element_size() for t in state.values()), limits.max_bytes, filename
     )
     return state
 
 
-def check_materialised(nbytes: int, max_bytes: int, subject: str) -> None:
-    if nbytes > max_bytes:
+def check_materialised(nbytes: int, max_bytes: int, source: str, label: str | None = None) -> None:
+    """Refuse weights from ``source`` (for the model ``label``) over ``max_bytes`` once loaded."""
+    if nbytes <= max_bytes:
+        return
+    sizes = {"size": _megabytes(nbytes), "limit": _megabytes(max_bytes)}
+    if label is None:
         raise WeightsError(
-            f"{subject} would take {_megabytes(nbytes)} once loaded, more than the "
-            f"{_megabytes(max_bytes)} ConvScope accepts."
+            "The weights in {source} would take {size} once loaded, more than the {limit} "
+            "ConvScope accepts.",
+            source=source,
+            **sizes,
         )
+    raise WeightsError(
+        "The weights in {source} for {label} would take {size} once loaded, more than the "
+        "{limit} ConvScope accepts.",
+        source=source,
+        label=label,
+        **sizes,
+    )
 
 
 def _megabytes(nbytes: int) -> str:
@@ -133,17 +145,23 @@ def as_state_dict(obj: object, source: str) -> StateDict:
             break
         obj = inner
     if not isinstance(obj, Mapping) or not obj:
-        raise WeightsError(f"{source} does not hold a state dict (a mapping of names to tensors).")
+        raise WeightsError(
+            "{source} does not hold a state dict (a mapping of names to tensors).", source=source
+        )
     bad = [str(k) for k, v in obj.items() if not isinstance(k, str) or not torch.is_tensor(v)]
     if bad:
         raise WeightsError(
-            f"{source} is not a plain state dict: {few_names(bad)} do not map a name to a tensor."
+            "{source} is not a plain state dict: {names} do not map a name to a tensor.",
+            source=source,
+            names=few_names(bad),
         )
     odd = [k for k, v in obj.items() if not _is_plain(v)]
     if odd:
         raise WeightsError(
-            f"{source} holds {few_names(odd)} as sparse, quantized, nested or meta tensors, "
-            "which ConvScope does not load; save plain dense tensors."
+            "{source} holds {names} as sparse, quantized, nested or meta tensors, "
+            "which ConvScope does not load; save plain dense tensors.",
+            source=source,
+            names=few_names(odd),
         )
     return dict(obj)
 
@@ -159,13 +177,15 @@ def _is_plain(tensor: torch.Tensor) -> bool:
 
 
 def few_names(keys: list[str]) -> str:
-    """The first few names, then how many more: "a, b, c and 5 more"."""
+    """The first few names, then how many more: "a, b, c and 5 more" (current language)."""
     shown = ", ".join(shown_name(k) for k in keys[:_SHOW])
-    return f"{shown} and {len(keys) - _SHOW} more" if len(keys) > _SHOW else shown
+    if len(keys) <= _SHOW:
+        return shown
+    return _("{names} and {n} more").format(names=shown, n=len(keys) - _SHOW)
 
 
 def describe_shape(shape: torch.Size) -> str:
-    return "×".join(str(s) for s in shape) or "scalar"
+    return "×".join(str(s) for s in shape) or _("scalar")
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
@@ -199,24 +219,47 @@ def check_state_dict(
             state[key] = torch.zeros((), dtype=torch.long)
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing key(s) ({few_names(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key(s) ({few_names(unexpected)})")
-        raise WeightsError(f"The weights in {source} do not fit {label}: {'; '.join(parts)}.")
+    where = {"source": source, "label": label}
+    if missing and unexpected:
+        raise WeightsError(
+            "The weights in {source} do not fit {label}: {n} missing key(s) ({names}); "
+            "{m} unexpected key(s) ({others}).",
+            n=len(missing),
+            names=few_names(missing),
+            m=len(unexpected),
+            others=few_names(unexpected),
+            **where,
+        )
+    if missing:
+        raise WeightsError(
+            "The weights in {source} do not fit {label}: {n} missing key(s) ({names}).",
+            n=len(missing),
+            names=few_names(missing),
+            **where,
+        )
+    if unexpected:
+        raise WeightsError(
+            "The weights in {source} do not fit {label}: {n} unexpected key(s) ({names}).",
+            n=len(unexpected),
+            names=few_names(unexpected),
+            **where,
+        )
     for key, want in expected.items():
         got = state[key]
         if got.shape != want.shape:
             got_shape, want_shape = describe_shape(got.shape), describe_shape(want.shape)
             raise WeightsError(
-                f"The weights in {source} do not fit {label}: {key} has shape {got_shape} "
-                f"in the file but the model expects {want_shape}."
+                "The weights in {source} do not fit {label}: {key} has shape {got} "
+                "in the file but the model expects {want}.",
+                source=source,
+                label=label,
+                key=key,
+                got=got_shape,
+                want=want_shape,
             )
     if max_bytes is not None:
         nbytes = sum(state[k].numel() * want.element_size() for k, want in expected.items())
-        check_materialised(nbytes, max_bytes, f"The weights in {source} for {label}")
+        check_materialised(nbytes, max_bytes, source, label)
     return {k: cast_checked(state[k], want.dtype, source, k) for k, want in expected.items()}
 
 
@@ -232,14 +275,22 @@ def cast_checked(tensor: torch.Tensor, dtype: torch.dtype, source: str, key: str
     # Finite in float64 is not finite in float32 (1e300); integer targets wrap non-finite floats.
     probe = cast if cast.is_floating_point() else tensor if tensor.is_floating_point() else None
     if probe is not None and probe.numel() and not _all_finite(probe):
-        raise WeightsError(f"The weights in {source} contain NaN or infinite values in {key}.")
+        raise WeightsError(
+            "The weights in {source} contain NaN or infinite values in {key}.",
+            source=source,
+            key=key,
+        )
     return cast
 
 
 def _uncastable(got: torch.dtype, want: torch.dtype, source: str, key: str) -> WeightsError:
     return WeightsError(
-        f"The weights in {source} hold {key} as {_dtype_name(got)}, which ConvScope "
-        f"cannot convert to the model's {_dtype_name(want)}."
+        "The weights in {source} hold {key} as {got}, which ConvScope "
+        "cannot convert to the model's {want}.",
+        source=source,
+        key=key,
+        got=_dtype_name(got),
+        want=_dtype_name(want),
     )
 
 

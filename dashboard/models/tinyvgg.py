@@ -11,6 +11,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dashboard.errors import UserError
+from dashboard.i18n import N_
+
 INPUT_SIZE = 64
 MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
@@ -58,6 +61,10 @@ class TinyVGG(nn.Module):
         return self.classifier(self.block2(self.block1(x)))
 
 
+class TrainedWeightsMissing(UserError, RuntimeError):
+    """The shipped weights file is not there (a checkout that has not trained them)."""
+
+
 def load_trained(path: Path = WEIGHTS_PATH) -> TinyVGG:
     """Build TinyVGG and load the shipped safetensors weights.
 
@@ -67,9 +74,12 @@ def load_trained(path: Path = WEIGHTS_PATH) -> TinyVGG:
     from safetensors.torch import load_file
 
     if not path.is_file():
-        raise RuntimeError(
-            f"The trained TinyVGG weights are missing ({path.name}); "
-            "run `python -m dashboard.training` to make them."
+        raise TrainedWeightsMissing(
+            N_(
+                "The trained TinyVGG weights are missing ({file}); "
+                "run `python -m dashboard.training` to make them."
+            ),
+            file=path.name,
         )
     state = load_file(str(path))
     # On the meta device: no random init. Module constructors draw from the global RNG,

@@ -20,7 +20,9 @@ from PIL import Image
 from torch import nn
 
 from dashboard.errors import ModelError
+from dashboard.i18n import _
 from dashboard.models.checkpoints import LoadReport, load_matching
+from dashboard.models.later import Later
 from dashboard.models.layers import ConvLayer, ForwardError, conv_layers
 from dashboard.models.loaded import ImageTransform, LoadedModel, standard_transform
 from dashboard.models.preprocessing import (
@@ -72,10 +74,19 @@ def _requested_size(input_size: tuple[int, int] | int | None) -> tuple[int, int]
         return None
     size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     if len(size) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in size):
-        raise ModelError(f"The input size must be H or (H, W) in pixels, got {input_size!r}.")
+        raise ModelError(
+            "The input size must be H or (H, W) in pixels, got {size}.", size=repr(input_size)
+        )
     if min(size) < 1:
-        raise ModelError(f"The input size must be at least 1×1 pixels, got {input_size!r}.")
+        raise ModelError(
+            "The input size must be at least 1×1 pixels, got {size}.", size=repr(input_size)
+        )
     return (int(size[0]), int(size[1]))
+
+
+def _by(*sides: int) -> str:
+    """ "112×96"."""
+    return "×".join(str(side) for side in sides)
 
 
 def _custom_output_size(
@@ -87,20 +98,27 @@ def _custom_output_size(
         x = transform(Image.new(mode, (_PROBE_SIDE, _PROBE_SIDE), 128))
     except Exception as exc:
         raise ModelError(
-            f"Your transform failed on a {_PROBE_SIDE}×{_PROBE_SIDE} {mode} test image: "
-            f"{type(exc).__name__}: {exc}"
+            "Your transform failed on a {size} {mode} test image: {kind}: {error}",
+            size=_by(_PROBE_SIDE, _PROBE_SIDE),
+            mode=mode,
+            kind=type(exc).__name__,
+            error=exc,
         ) from exc
     if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[0] != channels:
         got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ModelError(
-            f"Your transform must turn a PIL image into a ({channels}, H, W) tensor "
-            f"for this {channels}-channel model, but it gave {got}."
+            "Your transform must turn a PIL image into a ({channels}, H, W) tensor "
+            "for this {channels}-channel model, but it gave {got}.",
+            channels=channels,
+            got=got,
         )
     made = (int(x.shape[1]), int(x.shape[2]))
     if size is not None and made != size:
         raise ModelError(
-            f"Your transform makes {made[0]}×{made[1]} inputs but the input size asked "
-            f"is {size[0]}×{size[1]}: leave the input size out, or make them agree."
+            "Your transform makes {made} inputs but the input size asked "
+            "is {size}: leave the input size out, or make them agree.",
+            made=_by(*made),
+            size=_by(*size),
         )
     return made
 
@@ -108,7 +126,7 @@ def _custom_output_size(
 def _weights_into(model: nn.Module, weights: str, label: str) -> LoadReport:
     path = Path(weights)
     if not path.is_file():
-        raise ModelError(f"The weights file {weights} does not exist.")
+        raise ModelError("The weights file {path} does not exist.", path=weights)
     report = load_matching(model, read_weights_file(path), path.name, label)
     if report.sentence():  # the page shows it too; someone starting the app reads the log
         logger.warning("%s: %s", label, report.sentence())
@@ -122,7 +140,9 @@ def _traced_layers(
     try:
         return conv_layers(model, (channels, *size), model_name=label)
     except ForwardError as exc:
-        raise ModelError(f"{exc} {size_hint(model, channels, size)}") from exc
+        raise ModelError(
+            "{error} {hint}", error=Later(exc.translated), hint=size_hint(model, channels, size)
+        ) from exc
 
 
 def load_user_model(
@@ -160,7 +180,7 @@ def load_user_model(
             the sizes it does run on).
         WeightsError: a weights file that cannot be read or fits nothing of the model.
     """
-    label = f"Your model ({spec})"
+    label = Later(lambda: _("Your model ({spec})").format(spec=spec))
     model = build_from_spec(spec)
     channels = first_conv_channels(model, label, input_channels)
     pixel_max = pixel_max_of(value_range)
@@ -174,17 +194,24 @@ def load_user_model(
     layers = _traced_layers(model, channels, size, label)
     if transform is None:
         transform = standard_transform(size, means, stds, crop=True, pixel_max=pixel_max)
-        described = describe_standard(
-            channels, size, crop=True, pixel_max=pixel_max, mean=means, std=stds
+        shown = size
+        described = Later(
+            lambda: describe_standard(
+                channels, shown, crop=True, pixel_max=pixel_max, mean=means, std=stds
+            )
         )
     else:
-        described = describe_custom(transform, (channels, *size))
+        custom = transform
+        described = Later(lambda: describe_custom(custom, (channels, *size)))
     if report is None:
-        weights_text = "as built by the factory (no weights file)"
+        weights_text = Later(lambda: _("as built by the factory (no weights file)"))
     elif report.complete:
-        weights_text = f"from {report.source}"
+        source = report.source
+        weights_text = Later(lambda: _("from {source}").format(source=source))
     else:
-        weights_text = f"{report.counts} from {report.source}"
+        weights_text = Later(
+            lambda: _("{counts} from {source}").format(counts=report.counts, source=report.source)
+        )
     return LoadedModel(
         key=f"user:{spec}" + (f"+{Path(weights).name}" if weights else ""),
         name="user",
@@ -194,7 +221,7 @@ def load_user_model(
         input_channels=channels,
         input_size=size,
         weights=weights_text,
-        notice=report.sentence() if report else None,
+        notice=Later(report.sentence) if report and report.sentence() else None,
         transform=transform,
         mean=means,
         std=stds,

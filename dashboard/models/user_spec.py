@@ -19,29 +19,37 @@ from dashboard.errors import ModelError
 
 MODEL_FILE_SUFFIXES = (".pt", ".pth", ".pt2", ".ts", ".torchscript", ".zip", ".pkl")
 DEFAULT_SIZE = {1: 28, 3: 224}
-_FACTORY_HINT = "pass the model's code as 'package.module:factory' and its weights with --weights"
-# Also in `python -m dashboard --help` (tests check that both say it).
+# Also in `python -m dashboard --help` (tests check that both say it; the sentences below
+# spell it out so that translators see whole sentences).
 NO_HOOKS = "TorchScript modules do not run the forward hooks that read each layer"
 
 
 def _refuse_model_file(path: Path) -> ModelError:
     """Why a model file cannot be used; its content is only listed, never loaded."""
     if not path.is_file():
-        return ModelError(f"The model file {path} does not exist.")
+        return ModelError("The model file {path} does not exist.", path=str(path))
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
         if any("/code/" in n or n.endswith("constants.pkl") for n in names):
             return ModelError(
-                f"{path.name} is a TorchScript file, which ConvScope cannot inspect: {NO_HOOKS}; "
-                f"{_FACTORY_HINT}."
+                "{file} is a TorchScript file, which ConvScope cannot inspect: TorchScript "
+                "modules do not run the forward hooks that read each layer; pass the model's "
+                "code as 'package.module:factory' and its weights with --weights.",
+                file=path.name,
             )
         if any(n.endswith("data.pkl") for n in names):
             return ModelError(
-                f"{path.name} was saved with torch.save and ConvScope never unpickles model "
-                f"files; {_FACTORY_HINT} (a state dict or .safetensors file)."
+                "{file} was saved with torch.save and ConvScope never unpickles model files; "
+                "pass the model's code as 'package.module:factory' and its weights with "
+                "--weights (a state dict or .safetensors file).",
+                file=path.name,
             )
-    return ModelError(f"{path.name} is not a model ConvScope can use; {_FACTORY_HINT}.")
+    return ModelError(
+        "{file} is not a model ConvScope can use; pass the model's code as "
+        "'package.module:factory' and its weights with --weights.",
+        file=path.name,
+    )
 
 
 def _import_factory_module(module_part: str, spec: str) -> object:
@@ -56,7 +64,12 @@ def _import_factory_module(module_part: str, spec: str) -> object:
             return module
         return importlib.import_module(module_part)
     except ImportError as exc:
-        raise ModelError(f"Could not import {module_part} for the model {spec}: {exc}.") from exc
+        raise ModelError(
+            "Could not import {module} for the model {spec}: {error}.",
+            module=module_part,
+            spec=spec,
+            error=exc,
+        ) from exc
 
 
 def build_from_spec(spec: str) -> nn.Module:
@@ -70,22 +83,44 @@ def build_from_spec(spec: str) -> nn.Module:
     if spec.lower().endswith(MODEL_FILE_SUFFIXES) or (not module_part and Path(spec).exists()):
         raise _refuse_model_file(Path(spec))
     if not module_part or not attr.isidentifier():
-        raise ModelError(f"The model {spec!r} should look like 'package.module:factory'.")
+        raise ModelError(
+            "The model {spec} should look like 'package.module:factory'.", spec=repr(spec)
+        )
     factory = getattr(_import_factory_module(module_part, spec), attr, None)
     if factory is None:
-        raise ModelError(f"{module_part} has no {attr} to build the model {spec}.")
+        raise ModelError(
+            "{module} has no {name} to build the model {spec}.",
+            module=module_part,
+            name=attr,
+            spec=spec,
+        )
     if not callable(factory):
-        raise ModelError(f"{spec} is a {type(factory).__name__}, not a function returning a model.")
+        raise ModelError(
+            "{spec} is a {type}, not a function returning a model.",
+            spec=spec,
+            type=type(factory).__name__,
+        )
     try:
         model = factory()
     except Exception as exc:
-        raise ModelError(f"Building the model {spec} failed: {type(exc).__name__}: {exc}") from exc
+        raise ModelError(
+            "Building the model {spec} failed: {kind}: {error}",
+            spec=spec,
+            kind=type(exc).__name__,
+            error=exc,
+        ) from exc
     if not isinstance(model, nn.Module):
-        raise ModelError(f"{spec}() returned a {type(model).__name__}, not a torch.nn.Module.")
+        raise ModelError(
+            "{spec}() returned a {type}, not a torch.nn.Module.",
+            spec=spec,
+            type=type(model).__name__,
+        )
     if type(model).__module__.startswith("torch.jit"):
         raise ModelError(
-            f"{spec}() returned a TorchScript module, which ConvScope cannot inspect: {NO_HOOKS}; "
-            "return the eager module (the one given to torch.jit.script)."
+            "{spec}() returned a TorchScript module, which ConvScope cannot inspect: "
+            "TorchScript modules do not run the forward hooks that read each layer; "
+            "return the eager module (the one given to torch.jit.script).",
+            spec=spec,
         )
     return model
 
@@ -96,19 +131,28 @@ def first_conv_channels(model: nn.Module, label: str, requested: int | None) -> 
         others = sorted(
             {type(m).__name__ for m in model.modules() if isinstance(m, nn.Conv1d | nn.Conv3d)}
         )
-        extra = (
-            f" (it has {', '.join(others)} layers; ConvScope shows image models)" if others else ""
-        )
-        raise ModelError(f"The model {label} has no Conv2d layer to show{extra}.")
+        if others:
+            raise ModelError(
+                "The model {model} has no Conv2d layer to show (it has {others} layers; "
+                "ConvScope shows image models).",
+                model=label,
+                others=", ".join(others),
+            )
+        raise ModelError("The model {model} has no Conv2d layer to show.", model=label)
     channels = first.in_channels
     if requested is not None and requested != channels:
         raise ModelError(
-            f"The model {label} takes {channels}-channel input (its first Conv2d), "
-            f"not {requested} channels."
+            "The model {model} takes {channels}-channel input (its first Conv2d), "
+            "not {requested} channels.",
+            model=label,
+            channels=channels,
+            requested=requested,
         )
     if channels not in DEFAULT_SIZE:
         raise ModelError(
-            f"The model {label} takes {channels}-channel input; ConvScope feeds images "
-            "with 1 (grayscale) or 3 (RGB) channels."
+            "The model {model} takes {channels}-channel input; ConvScope feeds images "
+            "with 1 (grayscale) or 3 (RGB) channels.",
+            model=label,
+            channels=channels,
         )
     return channels

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 
 from dashboard.errors import WeightsError
+from dashboard.i18n import _
+from dashboard.models.later import Later
 
 _KIB = 1024
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -70,13 +72,19 @@ class WeightsLimits:
 GENERIC_LIMITS = WeightsLimits(max_tensors=10_000, max_bytes=2 * 1024**3)
 
 
-def unreadable(source: str, reason: str | None = None) -> WeightsError:
-    """The sentence for a file no loader should (or could) read; `reason` ends it."""
-    ending = reason or (
-        "use a .safetensors file or a state dict saved with torch.save(model.state_dict()) "
-        "(other pickles are never loaded)"
+def unreadable(source: str, reason: Later | None = None) -> WeightsError:
+    """The sentence for a file no loader should (or could) read; `reason` ends it (worded
+    when shown: ``Later(lambda: _("its … is damaged"))``)."""
+    if reason is None:
+        return WeightsError(
+            "{source} is not a weights file ConvScope can read: use a .safetensors file or a "
+            "state dict saved with torch.save(model.state_dict()) (other pickles are never "
+            "loaded).",
+            source=source,
+        )
+    return WeightsError(
+        "{source} is not a weights file ConvScope can read: {reason}.", source=source, reason=reason
     )
-    return WeightsError(f"{source} is not a weights file ConvScope can read: {ending}.")
 
 
 def is_safetensors(data: bytes) -> bool:
@@ -94,8 +102,13 @@ def refuse_other_format(data: bytes, source: str) -> WeightsError:
     if _LEGACY_MAGIC in data[:32]:
         return unreadable(
             source,
-            "it is in the legacy torch.save format of PyTorch before 1.6, which is not loaded "
-            "for safety; re-save it with torch.save on a current PyTorch, or as .safetensors",
+            Later(
+                lambda: _(
+                    "it is in the legacy torch.save format of PyTorch before 1.6, which is not "
+                    "loaded for safety; re-save it with torch.save on a current PyTorch, or as "
+                    ".safetensors"
+                )
+            ),
         )
     return unreadable(source)
 
@@ -108,20 +121,28 @@ def check_safetensors_header(data: bytes, source: str, limits: WeightsLimits) ->
     """
     header_len = int.from_bytes(data[:8], "little")
     if header_len > len(data) - 8:
-        raise unreadable(source, "its safetensors header runs past the end of the file")
+        raise unreadable(
+            source, Later(lambda: _("its safetensors header runs past the end of the file"))
+        )
     if header_len > limits.header_cap:
         raise unreadable(
             source,
-            f"its safetensors header takes {header_len:,} bytes, more than the "
-            f"{limits.header_cap:,} ConvScope reads for this model",
+            Later(
+                lambda: _(
+                    "its safetensors header takes {size} bytes, more than the {limit} "
+                    "ConvScope reads for this model"
+                ).format(size=f"{header_len:,}", limit=f"{limits.header_cap:,}")
+            ),
         )
     try:
         # Duplicate keys only cost parsing time, which the header size bounds.
         header = json.loads(data[8 : 8 + header_len])
     except Exception as exc:  # JSONDecodeError, UnicodeDecodeError, RecursionError, ...
-        raise unreadable(source, "its safetensors header is not valid JSON") from exc
+        raise unreadable(
+            source, Later(lambda: _("its safetensors header is not valid JSON"))
+        ) from exc
     if not isinstance(header, dict):
-        raise unreadable(source, "its safetensors header is not a JSON object")
+        raise unreadable(source, Later(lambda: _("its safetensors header is not a JSON object")))
     check_tensor_count(len(header) - ("__metadata__" in header), source, limits)
 
 
@@ -130,8 +151,12 @@ def check_tensor_count(count: int, source: str, limits: WeightsLimits) -> None:
     if count > limits.tensor_cap:
         raise unreadable(
             source,
-            f"it lists {count:,} tensors, more than the {limits.tensor_cap:,} ConvScope "
-            "accepts for this model",
+            Later(
+                lambda: _(
+                    "it lists {count} tensors, more than the {limit} ConvScope accepts for "
+                    "this model"
+                ).format(count=f"{count:,}", limit=f"{limits.tensor_cap:,}")
+            ),
         )
 
 
@@ -159,14 +184,22 @@ def check_torch_zip(data: bytes, source: str, limits: WeightsLimits) -> None:
     names: set[str] = set()
     for entry in entries:
         if entry.filename in names:
-            raise unreadable(source, f"its archive lists {shown_name(entry.filename)} twice")
+            twice = shown_name(entry.filename)
+            raise unreadable(
+                source,
+                Later(lambda name=twice: _("its archive lists {name} twice").format(name=name)),
+            )
         names.add(entry.filename)
         _check_entry(entry, len(data), source, limits)
     declared = sum(entry.file_size for entry in entries)
     if declared > len(data):
         raise unreadable(
             source,
-            f"its archive declares {declared:,} bytes of content in a {len(data):,}-byte file",
+            Later(
+                lambda: _(
+                    "its archive declares {declared} bytes of content in a {size}-byte file"
+                ).format(declared=f"{declared:,}", size=f"{len(data):,}")
+            ),
         )
 
 
@@ -219,33 +252,55 @@ def _check_entry(
     name = shown_name(entry.filename)
     if entry.compress_type != zipfile.ZIP_STORED:
         raise unreadable(
-            source, f"its archive entry {name} is compressed, which torch.save never does"
+            source,
+            Later(
+                lambda: _(
+                    "its archive entry {name} is compressed, which torch.save never does"
+                ).format(name=name)
+            ),
         )
     if entry.file_size != entry.compress_size:
         raise unreadable(
             source,
-            f"its archive entry {name} declares {entry.file_size:,} bytes "
-            f"but stores {entry.compress_size:,}",
+            Later(
+                lambda: _(
+                    "its archive entry {name} declares {size} bytes but stores {stored}"
+                ).format(name=name, size=f"{entry.file_size:,}", stored=f"{entry.compress_size:,}")
+            ),
         )
     if entry.header_offset + entry.compress_size > data_size:
-        raise unreadable(source, f"its archive entry {name} runs past the end of the file")
+        raise unreadable(
+            source,
+            Later(
+                lambda: _("its archive entry {name} runs past the end of the file").format(
+                    name=name
+                )
+            ),
+        )
     if entry.filename.endswith(".pkl") and entry.file_size > limits.pickle_cap:
         raise unreadable(
             source,
-            f"its pickled part takes {entry.file_size:,} bytes, more than the "
-            f"{limits.pickle_cap:,} ConvScope reads for this model",
+            Later(
+                lambda: _(
+                    "its pickled part takes {size} bytes, more than the {limit} ConvScope "
+                    "reads for this model"
+                ).format(size=f"{entry.file_size:,}", limit=f"{limits.pickle_cap:,}")
+            ),
         )
 
 
 def _damaged(source: str) -> WeightsError:
-    return unreadable(source, "its zip archive is damaged")
+    return unreadable(source, Later(lambda: _("its zip archive is damaged")))
 
 
 def _too_many_entries(source: str, limits: WeightsLimits) -> WeightsError:
     return unreadable(
         source,
-        f"its archive holds more than the {limits.entry_cap:,} entries ConvScope accepts "
-        "for this model",
+        Later(
+            lambda: _(
+                "its archive holds more than the {limit} entries ConvScope accepts for this model"
+            ).format(limit=f"{limits.entry_cap:,}")
+        ),
     )
 
 

@@ -17,11 +17,14 @@ from torch import nn
 from torchvision.models import get_model as tv_get_model
 from torchvision.models import get_model_weights
 
+from dashboard.errors import UserError
+from dashboard.i18n import _
 from dashboard.models.hub_cache import failure_reason, fetch, hub_checkpoint, tracked
+from dashboard.models.later import Later
 from dashboard.models.layers import conv_layers
 from dashboard.models.loaded import LoadedModel
 from dashboard.models.preprocessing import describe_torchvision
-from dashboard.models.seeding import RANDOM_SEED, freeze, seeded
+from dashboard.models.seeding import freeze, random_weights, seeded
 from dashboard.models.state_dicts import StateDict, load_checked, read_weights_file
 
 logger = logging.getLogger(__name__)
@@ -112,16 +115,31 @@ def _file_stamp(path: Path) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def download_message(label: str, reason: str) -> str:
-    return (
-        f"Could not download the ImageNet weights for {label} ({reason}): showing random weights."
+def download_message(label: str, reason: str | Later) -> Later:
+    return Later(
+        lambda: _(
+            "Could not download the ImageNet weights for {model} ({reason}): showing random "
+            "weights."
+        ).format(model=label, reason=reason)
     )
 
 
-def offline_message(label: str) -> str:
-    return (
-        f"ImageNet weights for {label} are not in the local cache (TORCH_HOME) and downloads "
-        "are off (set CONVSCOPE_ALLOW_DOWNLOAD=1): showing random weights."
+def offline_message(label: str) -> Later:
+    return Later(
+        lambda: _(
+            "ImageNet weights for {model} are not in the local cache (TORCH_HOME) and downloads "
+            "are off (set CONVSCOPE_ALLOW_DOWNLOAD=1): showing random weights."
+        ).format(model=label)
+    )
+
+
+def unusable_message(label: str, file: str, exc: Exception) -> Later:
+    why = Later(exc.translated) if isinstance(exc, UserError) else str(exc)
+    return Later(
+        lambda: _(
+            "The cached ImageNet weights for {model} ({file}) could not be used, so it shows "
+            "random weights: {error}"
+        ).format(model=label, file=file, error=why)
     )
 
 
@@ -134,7 +152,7 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
     label = ZOO_LABELS[name]
     weights = get_model_weights(name).DEFAULT
     path = hub_checkpoint(weights.url)
-    notice: str | None = None
+    notice: Later | None = None
     skipped_download = False  # the file was missing and downloads were off
     if not path.is_file():
         if allow_download:
@@ -152,16 +170,16 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
             module = load_into_architecture(name, read_weights_file(path), path.name)
         except Exception as exc:
             logger.warning("cannot load %s: %r", path, exc)
-            notice = (
-                f"The cached ImageNet weights for {label} ({path.name}) could not be used, "
-                f"so it shows random weights: {exc}"
-            )
+            notice = unusable_message(label, path.name, exc)
     upgradable: Callable[[bool], bool] | None = None
     if module is not None:
         key, text = f"{name}:{weights.name}", f"ImageNet {weights.name}"
     else:
         module = seeded(lambda: architecture(name))
-        key, text = f"{name}:random", f"random (seed {RANDOM_SEED})"
+        key, text = (
+            f"{name}:random",
+            random_weights(),
+        )
 
         seen = _file_stamp(path)
 
@@ -191,5 +209,5 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
         upgradable=upgradable,
         classes=tuple(weights.meta["categories"]),
         trained=upgradable is None,
-        preprocessing=describe_torchvision(transforms),
+        preprocessing=Later(lambda: describe_torchvision(transforms)),
     )

@@ -71,8 +71,8 @@ def test_lay01_names_order_shapes_and_labels(caplog: pytest.LogCaptureFixture) -
         padding="valid",
         dilation=(1, 1),
         output_shape=(4, 14, 7),
-        label=labels["odd"],
     )
+    assert odd.label == labels["odd"]
     assert layers[0].padding == (1, 1)
     assert _hooks_left(model) == 0
 

@@ -99,48 +99,6 @@ def N_(message: str) -> str:
     return message
 
 
-class Lazy:
-    """A message translated each time it is shown: for text made once and kept (a model's
-    layer labels, its preprocessing in words, its notice) but read in every visitor's
-    language. ``str()`` or ``format()`` it where it is shown; params may be Lazy too."""
-
-    __slots__ = ("message", "params")
-
-    def __init__(self, message: str, **params: object) -> None:
-        self.message = message
-        self.params = params
-
-    def __str__(self) -> str:
-        text = _(self.message)
-        return text.format(**{k: str(v) for k, v in self.params.items()}) if self.params else text
-
-    def __repr__(self) -> str:
-        return f"Lazy({str(self)!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(str(self))
-
-    def __add__(self, other: object) -> Lazy:
-        return Lazy("{a}{b}", a=self, b=other)
-
-    def __radd__(self, other: object) -> Lazy:
-        return Lazy("{a}{b}", a=other, b=self)
-
-
-def lazy(message: str, **params: object) -> Lazy:
-    """``message`` (a literal, extracted) to be translated where it is shown."""
-    return Lazy(message, **params)
-
-
-def lazy_join(separator: str, parts: list) -> Lazy:
-    """``separator.join(parts)``, each part translated where it is shown."""
-    fields = {f"p{i}": part for i, part in enumerate(parts)}
-    return Lazy(separator.join("{" + name + "}" for name in fields), **fields)
-
-
 def request_language(args: dict, cookies: dict, accept_languages: Iterator[str]) -> str:
     """The language a request asks for: ``?lang=``, else the cookie, else the browser's."""
     for value in (args.get("lang"), cookies.get(COOKIE), *accept_languages):

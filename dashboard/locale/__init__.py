@@ -26,12 +26,12 @@ ERROR_CLASSES = (
     "ForwardError",
     "InvalidInput",
     "ExportError",
+    "TrainedWeightsMissing",
 )
 KEYWORDS = {
     "_": None,
     "N_": None,
     "ngettext": (1, 2),
-    "lazy": None,
     **dict.fromkeys(ERROR_CLASSES),
 }
 assert set(KEYWORDS) >= {"_", "ngettext"} and set(DEFAULT_KEYWORDS) >= {"_", "ngettext"}

@@ -19,6 +19,7 @@ from dashboard.caching import ComputeOnceCache
 from dashboard.capture import InferenceQueue
 from dashboard.i18n import _
 from dashboard.models import ConvLayer, LoadedModel
+from dashboard.models.later import Later
 
 STATS_LANE = "/stats"  # a session's tracing pass queues beside its activation pass
 
@@ -69,7 +70,8 @@ class LayerStatistics:
             chain = self.chains(model, image, session).get(layer.name, ())
             return channel_stats(
                 after_activation(model.module, chain, maps),
-                source=describe_chain(model.module, chain),
+                # kept for every visitor: worded in each one's language when shown
+                source=Later(lambda: describe_chain(model.module, chain)),
                 rectified=is_rectified(model.module, chain),
             )
 

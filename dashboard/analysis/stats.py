@@ -38,7 +38,7 @@ class ChannelStats:
     edges: np.ndarray
     counts: np.ndarray
     non_finite: int = 0
-    source: str = ""
+    source: object = ""  # a str, or text worded when shown (str() it)
     rectified: bool = True  # how ``dead`` was judged: all zero (True) or constant
 
     @property
@@ -57,7 +57,7 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 
 def channel_stats(
-    values: np.ndarray, *, bins: int = 64, source: str = "", rectified: bool = True
+    values: np.ndarray, *, bins: int = 64, source: object = "", rectified: bool = True
 ) -> ChannelStats:
     """Statistics of ``values`` ``(C, H, W)``, one row per channel (see ChannelStats).
 

@@ -168,14 +168,13 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     server.add_url_rule("/healthz", "healthz", explorer.health)
     server.register_error_handler(Exception, unhandled)
 
-    models_shown = explorer.models.available()
     default_model = explorer.models.default_name(config.default_model)
     keys = [key for key, _label in explorer.sample_choices()]
     default_sample = next((k for k in keys if "chelsea" in k), keys[0])
 
     def layout():
         return build_layout(
-            models_shown,
+            explorer.models.available(),  # labels in the visitor's language
             default_model,
             explorer.sample_choices(),  # labels in the visitor's language
             default_sample,

@@ -7,7 +7,7 @@ import logging
 from torch import nn
 
 from dashboard.errors import UserError
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 from dashboard.models import tinyvgg
 from dashboard.models.later import Later
 from dashboard.models.layers import conv_layers
@@ -18,7 +18,7 @@ from dashboard.models.seeding import freeze, random_weights, seeded
 logger = logging.getLogger(__name__)
 
 TINYVGG_LABEL = "TinyVGG"
-CUSTOM_LABEL = "Custom conv 1→4 3×3"
+CUSTOM_LABEL = N_("Custom conv 1→4 3×3")
 CUSTOM_SIZE = 28
 
 
@@ -73,7 +73,7 @@ def build_custom(*, allow_download: bool = False) -> LoadedModel:
     return LoadedModel(
         key="custom:random",
         name="custom",
-        label=CUSTOM_LABEL,
+        label=Later(lambda: _(CUSTOM_LABEL)),
         module=module,
         conv_layers=conv_layers(module, (1, *size), model_name=CUSTOM_LABEL),
         input_channels=1,

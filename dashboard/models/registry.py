@@ -117,7 +117,7 @@ class ModelRegistry:
 
     def available(self) -> list[tuple[str, str]]:
         """(name, label) in dropdown order: the user's model first when there is one."""
-        models = [(name, label) for name, (label, _builder) in self.specs.items()]
+        models = [(name, _(label)) for name, (label, _builder) in self.specs.items()]
         if self.user_model is not None:
             models.insert(0, (USER_MODEL, self.user_model.label))
         return models

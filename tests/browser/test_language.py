@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from selenium.webdriver.common.keys import Keys
+
 from dashboard import ids
 from tests.browser.helpers import (
     DETAIL,
@@ -41,6 +43,7 @@ ALLOWED = {
     "samples", "LICENSES", "md", "px", "MB", "KB", "s", "Conv2d", "float32", "float64",
     "logit", "NaN", "Inf", "English", "H", "W", "x", "y", "z", "Fourier", "Adam",
     "block1", "block2", "features", "conv", "png",
+    "AlexNet", "GoogLeNet", "EfficientNet", "B0", "DenseNet", "ConvNeXt", "Tiny",
 }  # fmt: skip
 
 _PLACEHOLDER = re.compile(r"%\{[^}]*\}|<[^>]+>|\b[\w.]+\.\d+\b")
@@ -50,6 +53,24 @@ def english_words(text: str) -> set[str]:
     """ASCII words of two or more letters left once names, units and layer names go."""
     words = set(re.findall(r"[A-Za-z][A-Za-z0-9]+", _PLACEHOLDER.sub(" ", text)))
     return {w for w in words if w not in ALLOWED and not re.fullmatch(r"[a-z]?\d+[a-z]?", w)}
+
+
+def _dropdown_options(dash_duo) -> str:
+    """Every dropdown's options, as a person sees them when opening it."""
+    texts = []
+    for dropdown in (ids.MODEL_SELECT, ids.LAYER_SELECT, ids.SAMPLE_SELECT, ids.SORT_SELECT,
+                     ids.COMPARE_SELECT):  # fmt: skip
+        button = dash_duo.find_element(f"#{dropdown}")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+        options = wait_for(
+            lambda: dash_duo.driver.find_elements("css selector", ".dash-dropdown-option"),
+            message=f"#{dropdown}'s options",
+        )
+        texts += [o.get_attribute("textContent") for o in options]
+        button.send_keys(Keys.ESCAPE)
+        wait_for(lambda b=button: b.get_attribute("aria-expanded") != "true", 10, "closed")
+    return "\n".join(texts)
 
 
 def _click_map_pixel(dash_duo) -> None:
@@ -91,6 +112,7 @@ def test_lang01_the_chinese_page_has_no_english_word_left(dash_duo, tmp_path) ->
     error = wait_for(lambda: dash_duo.find_element(f"#{ids.UPLOAD_STATUS}").text, 30, "error")
     assert re.search(r"[\u4e00-\u9fff]", error), error
     text = dash_duo.driver.execute_script(_VISIBLE_TEXT, ids.PREDICTIONS)
+    text += "\n" + _dropdown_options(dash_duo)
     for term in ("卷积核", "特征图", "感受野"):
         assert term in text, term
     left = english_words(text)

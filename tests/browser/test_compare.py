@@ -3,9 +3,6 @@ channel clicks, with one colour range on both maps when asked."""
 
 from __future__ import annotations
 
-import os
-import time
-
 from dashboard import ids
 from tests.browser.helpers import (
     DETAIL,
@@ -69,15 +66,4 @@ def test_bcmp01_compare_follows_the_channel_with_one_colour_scale(dash_duo) -> N
         lambda: colour_range(dash_duo, DETAIL) == colour_range(dash_duo, COMPARE),
         message="one colour range after the click",
     )
-    if os.environ.get("CONVSCOPE_SCREENSHOT"):  # the README's screenshot, at 1366×768
-        dash_duo.driver.set_window_size(1366, 768)
-        time.sleep(1)
-        for n, block in enumerate(("start", "end")):
-            dash_duo.driver.execute_script(
-                "document.getElementById(arguments[0]).scrollIntoView({block: arguments[1]});",
-                ids.DETAIL_PANEL,
-                block,
-            )
-            time.sleep(1)
-            dash_duo.driver.save_screenshot(os.environ["CONVSCOPE_SCREENSHOT"] + f".{n}.png")
     assert dash_duo.get_logs() == []

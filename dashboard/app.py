@@ -155,9 +155,8 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     server.register_error_handler(Exception, unhandled)
 
     models_shown = explorer.models.available()
-    default_model = explorer.models.default_name(config.default_model)
     samples = explorer.sample_choices()
-    default_sample = next((k for k, _ in samples if "chelsea" in k), samples[0][0])
+    default_model, default_sample = explorer.first_view()
 
     def layout():
         return build_layout(

@@ -15,6 +15,7 @@ from dashboard.callbacks.inputs import register_inputs
 from dashboard.callbacks.panels import register_panels
 from dashboard.callbacks.predictions import register_predictions
 from dashboard.callbacks.selection import register_selection
+from dashboard.callbacks.url import register_url
 from dashboard.callbacks.zoom import register_zoom
 from dashboard.explaining import Explainer
 
@@ -28,6 +29,7 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register_selection,
         register_zoom,
         register_predictions,
+        register_url,
     ):
         register(app, explorer)
     register_explain(app, explainer)

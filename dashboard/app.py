@@ -168,9 +168,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     server.add_url_rule("/healthz", "healthz", explorer.health)
     server.register_error_handler(Exception, unhandled)
 
-    default_model = explorer.models.default_name(config.default_model)
-    keys = [key for key, _label in explorer.sample_choices()]
-    default_sample = next((k for k in keys if "chelsea" in k), keys[0])
+    default_model, default_sample = explorer.first_view()
 
     def layout():
         return build_layout(

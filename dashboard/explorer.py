@@ -103,6 +103,12 @@ class Explorer:
             (key, sample_label(key)) for key in self.images.sample_keys
         ]
 
+    def first_view(self) -> tuple[str, str]:
+        """(model, image key) a new page shows: the configured model, the cat photo."""
+        model = self.models.default_name(self.config.default_model)
+        samples = self.sample_choices()
+        return model, next((k for k, _ in samples if "chelsea" in k), samples[0][0])
+
     def sample_options(self) -> list[dict]:
         return [{"label": label, "value": key} for key, label in self.sample_choices()]
 

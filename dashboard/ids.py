@@ -80,3 +80,13 @@ COMPARE_SELECT = "compare-select"
 COMPARE_SCALE = "compare-scale"
 COMPARE_DETAIL = "compare-detail"
 COMPARE_ROW = "compare-row"
+
+# Shareable URL (issue 13)
+URL = "url"  # dcc.Location: its search holds the view
+URL_VIEW = "url-view"  # the view the URL asked for, as the page applied it
+URL_WRITE = "url-write"  # the query string the page wants, before it is pushed or replaced
+URL_CHANNEL = "url-channel"  # a channel the URL selects on the layer already shown
+URL_STATUS = "url-status"  # what the link asked for that the page cannot show
+PAGE = "page"  # the page's root: its lang attribute follows LANG_STORE
+LANG_STORE = "lang-store"  # the page's language ("en", "zh"), carried by the URL
+URL_ZOOM = "url-zoom"  # a feature-grid zoom window the URL applies to the grid already shown

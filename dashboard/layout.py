@@ -320,6 +320,7 @@ def build_layout(
             html.Div(id=ids.WEIGHTS_STATUS, className="info", role="status"),
             html.Div(id=ids.UPLOAD_STATUS, className="status", role="alert"),
             html.Div(id=ids.STATUS, className="status", role="alert"),
+            html.Div(id=ids.URL_STATUS, className="status", role="status"),
             # the model's top classes share the layer's line: seen without pushing the grids
             html.Div(
                 [
@@ -342,6 +343,13 @@ def build_layout(
             dcc.Store(id=ids.GRID_SIZE, data=None),  # the grids' pixel size, measured on load
             dcc.Store(id=ids.FEATURE_ZOOM, data=False),  # real pixels shown after a zoom
             dcc.Store(id=ids.DETAIL_INPUT, data=None),  # which input image the detail draws
+            # the view in the query string: callbacks push it, back/forward restore it
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.URL_VIEW, data=None),
+            dcc.Store(id=ids.URL_WRITE, data=None),
+            dcc.Store(id=ids.URL_CHANNEL, data=None),
+            dcc.Store(id=ids.URL_ZOOM, data=None),
+            dcc.Store(id=ids.LANG_STORE, data=current_language()),
             # read by assets/upload_limit.js to explain files the browser refuses
             html.Div(
                 id=ids.UPLOAD_LIMITS,
@@ -359,5 +367,7 @@ def build_layout(
                 className="muted",
             ),
         ],
+        id=ids.PAGE,
         className="page",
+        lang=current_language(),
     )

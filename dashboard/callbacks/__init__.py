@@ -18,6 +18,7 @@ from dashboard.callbacks.language import register_language
 from dashboard.callbacks.panels import register_panels
 from dashboard.callbacks.predictions import register_predictions
 from dashboard.callbacks.selection import register_selection
+from dashboard.callbacks.url import register_url
 from dashboard.callbacks.zoom import register_zoom
 from dashboard.explaining import Explainer
 
@@ -32,6 +33,7 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
         register_zoom,
         register_predictions,
         register_compare,
+        register_url,
     ):
         register(app, explorer)
     register_explain(app, explainer)

@@ -11,11 +11,12 @@ from _plotly_utils.utils import to_typed_array_spec
 from dash import Patch
 from dash.exceptions import PreventUpdate
 
-from dashboard import edge
+from dashboard import edge, urlstate
 from dashboard.errors import page_message
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
 from dashboard.modes import KernelMode
+from dashboard.urlstate import UrlState
 from dashboard.views import ANONYMOUS, DetailView, View
 
 log = logging.getLogger(__name__)
@@ -109,3 +110,14 @@ def shapes_patch(shapes: list[dict]) -> Patch:
     patch = Patch()
     patch["layout"]["shapes"] = shapes
     return patch
+
+
+def url_wanted(url_view: object, search: object) -> UrlState | None:
+    """The view the address bar's link asked for, while the page still shows that link:
+    the model, layer, kernel view and zoom the panels should take when they redraw."""
+    if not isinstance(url_view, dict) or not isinstance(search, str):
+        return None
+    # a URL the page wrote itself follows the panels, never leads them
+    if url_view.get("search") != search or url_view.get("own") is True:
+        return None
+    return urlstate.parse(url_view.get("resolved")).state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import edge, ids
-from dashboard.callbacks.common import guarded, layer_options
+from dashboard.callbacks.common import guarded, layer_options, url_wanted
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
 from dashboard.images import decode_data_url, decode_upload
@@ -24,11 +24,20 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         Output(ids.PREPROCESSING, "children"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.URL_VIEW, "data"),
+        State(ids.URL, "search"),
     )
     @guarded(lambda text: ([], None, text, False, ""))
-    def on_model(model, weights):
+    def on_model(model, weights, url_view, search):
         model = edge.model(model, explorer.models.names)
-        return layer_options(explorer, model, edge.weights_ref(weights))
+        options, first, *rest = layer_options(explorer, model, edge.weights_ref(weights))
+        # a link opened (or back/forward) names the layer; a model picked by hand starts
+        # at its first layer
+        wanted = url_wanted(url_view, search)
+        names = {option["value"] for option in options}
+        if wanted is not None and wanted.model == model and wanted.layer in names:
+            first = wanted.layer
+        return options, first, *rest
 
     @app.callback(
         Output(ids.WEIGHTS_STORE, "data"),

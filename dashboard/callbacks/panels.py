@@ -5,7 +5,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import edge, figures, ids
-from dashboard.callbacks.common import detail_output, guarded, view_of
+from dashboard.callbacks.common import detail_output, guarded, url_wanted, view_of
+from dashboard.callbacks.url import zoomed_figure
 from dashboard.explorer import Explorer
 from dashboard.layout import kernel_view_options
 from dashboard.modes import KernelMode, SortKey
@@ -31,9 +32,13 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         Input(ids.IMAGE_STORE, "data"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.URL_VIEW, "data"),
+        State(ids.URL, "search"),
     )
     @guarded(lambda text: (figures.message_figure(text), no_update, no_update, True, None))
-    def on_kernels(model, layer, mode, weights, scale, look, size, sort, image, channel, session):
+    def on_kernels(
+        model, layer, mode, weights, scale, look, size, sort, image, channel, session, *url
+    ):
         sort = edge.sort_key(sort)
         # the image only matters to kernels drawn in an order its statistics decide
         if layer is None or (ctx.triggered_id == ids.IMAGE_STORE and sort == SortKey.CHANNEL):
@@ -42,6 +47,9 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         chosen = ctx.triggered_id in (ids.KERNEL_VIEW, ids.KERNEL_SCALE, ids.LOOK)
         # a new layer gets the view that reads at its size; RGB stays where it can
         wanted = mode if chosen or mode == KernelMode.RGB else None
+        link = None if chosen else url_wanted(*url)  # or the link being opened names it
+        if link is not None and (link.model, link.layer) == (model, layer) and link.kernels:
+            wanted = link.kernels
         view = view_of(
             explorer,
             model,
@@ -94,9 +102,11 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         Input(ids.SORT_SELECT, "value"),
         State(ids.CHANNEL_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.URL_VIEW, "data"),
+        State(ids.URL, "search"),
     )
     @guarded(lambda text: (figures.message_figure(text), no_update, "", text, False))
-    def on_features(model, layer, image, scale, weights, size, sort, channel, session):
+    def on_features(model, layer, image, scale, weights, size, sort, channel, session, *url):
         if layer is None:
             return (no_update,) * 5
         view = view_of(
@@ -112,6 +122,10 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
             sort=edge.sort_key(sort),
         )
         shown = explorer.feature_view(view)
+        link = url_wanted(*url)  # the link being opened zooms into this grid
+        if link is not None and (link.model, link.layer) == (model, layer) and link.zoom:
+            full = zoomed_figure(shown.figure, explorer, view, link.zoom)
+            return shown.figure, shown.channel, shown.info, "", full
         return shown.figure, shown.channel, shown.info, "", False
 
     @app.callback(

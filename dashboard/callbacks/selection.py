@@ -36,6 +36,7 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         Input(ids.KERNEL_GRID, "clickData"),
         Input(ids.FEATURE_GRID, "clickData"),
         Input(ids.STATS_BARS, "clickData"),
+        Input(ids.URL_CHANNEL, "data"),
         State(ids.MODEL_SELECT, "value"),
         State(ids.LAYER_SELECT, "value"),
         State(ids.IMAGE_STORE, "data"),
@@ -54,6 +55,7 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
         kernel_click,
         feature_click,
         bar_click,
+        url_channel,
         model,
         layer,
         image,
@@ -81,7 +83,10 @@ def register_selection(app: Dash, explorer: Explorer) -> None:
             sort=edge.sort_key(sort),
         )
         view = replace(view, page=edge.optional_channel(page, N_("kernel page")))
-        channel = _chosen_channel(explorer, view, kernel_click, feature_click, bar_click)
+        if ctx.triggered_id == ids.URL_CHANNEL:  # back/forward to another channel
+            channel = edge.optional_channel(url_channel, N_("channel number"))
+        else:
+            channel = _chosen_channel(explorer, view, kernel_click, feature_click, bar_click)
         if channel is None:
             return (no_update,) * 9
         chosen = explorer.select(view, channel)

@@ -69,9 +69,15 @@ def request_body(dep: dict, values: dict[str, object], changed: list[str]) -> di
 
 
 def response_outputs(data: bytes) -> dict[str, object]:
-    """A 200 answer's outputs as {"component.prop": value} (no "@hash"; no_update omitted)."""
+    """A 200 answer's outputs as {"component.prop": value} (no "@hash"; no_update omitted),
+    with the props the callback set by ``set_props`` (its "sideUpdate"), as the renderer
+    applies them."""
+    answer = json.loads(data)
     outputs: dict[str, object] = {}
-    for component, props in json.loads(data)["response"].items():
+    for component, props in answer.get("sideUpdate", {}).items():
+        for prop, value in props.items():
+            outputs[f"{component}.{prop}"] = value
+    for component, props in answer["response"].items():
         for prop, value in props.items():
             outputs[f"{component}.{prop.split('@')[0]}"] = value
     return outputs

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from dashboard.explorer import Explorer
-from dashboard.i18n import DEFAULT_LANGUAGE, N_, _
+from dashboard.i18n import N_, _, current_language
 from dashboard.modes import KernelScale, Look, ScaleMode, SortKey
 from dashboard.urlstate import UPLOAD, ParsedUrl, UrlState, image_key, image_param
 
@@ -122,7 +122,7 @@ def resolve(
         kernel_scale=state.kernel_scale or KernelScale.TILE,
         look=state.look or Look.DIVERGING,
         sort=state.sort or SortKey.CHANNEL,
-        lang=state.lang or DEFAULT_LANGUAGE,
+        lang=state.lang or current_language(),  # no lang in the link: as the server answers
     )
     return Resolved(resolved, image, tuple(sentences))
 

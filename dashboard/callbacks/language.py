@@ -15,7 +15,7 @@ from dashboard import ids
 SWITCH = """
 function (language) {
     const url = new URL(window.location.href);
-    if (!language || document.documentElement.lang === language) {
+    if (!language) {
         return window.dash_clientside.no_update;
     }
     document.cookie = "convscope-lang=" + language + "; path=/; max-age=31536000; SameSite=Lax";

@@ -290,7 +290,8 @@ def _apply(state: UrlState, image: str, controls: list, lang: object, shown_zoom
         set_props(ids.CHANNEL_STORE, {"data": state.channel})
         if not redraw:
             set_props(ids.URL_CHANNEL, {"data": state.channel})
-    if state.lang != lang:
+    # a link without lang keeps the language the server answered in (cookie, browser)
+    if state.lang is not None and state.lang != lang:
         set_props(ids.LANG_STORE, {"data": state.lang})
     if not redraw and state.zoom != shown_zoom:
         zoom = urlstate.to_search(UrlState(zoom=state.zoom)).removeprefix("?zoom=")

@@ -98,10 +98,11 @@ def text(dash_duo, element_id: str) -> str:
 def test_bur01_a_link_opens_its_whole_view(dash_duo) -> None:
     start(dash_duo)
     open_link(dash_duo, LINK)
-    wait_for(lambda: "channel 5 " in detail_title(dash_duo) + " ", 30, "the detail of channel 5")
+    # the link says lang=zh: the page answers in Chinese
+    wait_for(lambda: "通道 5 " in detail_title(dash_duo) + " ", 30, "the detail of channel 5")
     assert "block2.0" in text(dash_duo, ids.LAYER_SELECT)
-    assert "coffee" in text(dash_duo, ids.SAMPLE_SELECT).lower()
-    assert "max" in text(dash_duo, ids.SORT_SELECT).lower()
+    assert "咖啡" in text(dash_duo, ids.SAMPLE_SELECT)  # coffee.png
+    assert "最大值" in text(dash_duo, ids.SORT_SELECT)  # sort=maximum
     assert checked(dash_duo, ids.SCALE_SELECT) == ["shared"]
     assert checked(dash_duo, ids.KERNEL_VIEW) == ["norms"]
     assert checked(dash_duo, ids.KERNEL_SCALE) == ["layer"]

@@ -66,7 +66,8 @@ def zoom_update(explorer: Explorer, view: View, zoom) -> tuple[dict | None, bool
     window = "reset" if zoom is None else ((zoom[0], zoom[1]), (zoom[2], zoom[3]))
     shown = explorer.feature_zoom(view, window)
     full = zoom is not None and shown is not None
-    return shown, full and "mean of" not in str(shown.get("hovertemplate", ""))
+    # real pixels: one map pixel per cell (the overview's cells are block means)
+    return shown, full and (shown.get("meta") or {}).get("cells", {}).get("step") == 1
 
 
 def zoomed_figure(figure: go.Figure, explorer: Explorer, view: View, zoom) -> bool:

@@ -156,3 +156,21 @@ def select_channel(dash_duo, graph: str, want: list[float | None], channel: int)
         except AssertionError:
             if attempt == 2:
                 raise AssertionError(f"timed out waiting for detail of channel {channel}") from None
+
+
+# The viewport position of map pixel (row, col) of a graph's first trace.
+_PIXEL = """
+const [graphId, row, col] = arguments;
+const gd = document.querySelector('#' + graphId + ' .js-plotly-plot');
+if (!gd || !gd._fullData || !gd._fullData.length || !gd._fullLayout.xaxis) return null;
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+const box = gd.getBoundingClientRect();
+return {x: box.left + xa._offset + xa.l2p(col), y: box.top + ya._offset + ya.l2p(row)};
+"""
+
+
+def pixel_spot(dash_duo, graph: str, row: int, col: int) -> dict:
+    """Where pixel (row, col) of ``graph``'s map is on screen, once it is drawn."""
+    return wait_for(
+        lambda: dash_duo.driver.execute_script(_PIXEL, graph, row, col), message=f"#{graph}"
+    )

@@ -10,21 +10,11 @@ from tests.browser.helpers import (
     DETAIL,
     detail_title,
     figure_state,
+    pixel_spot,
     pointer,
     start,
     wait_for,
 )
-
-# The viewport position of map pixel (row, col) of a graph's first trace.
-_PIXEL = """
-const [graphId, row, col] = arguments;
-const gd = document.querySelector('#' + graphId + ' .js-plotly-plot');
-if (!gd || !gd._fullData || !gd._fullData.length) return null;
-const t = gd._fullData[0];
-const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-const box = gd.getBoundingClientRect();
-return {x: box.left + xa._offset + xa.l2p(col), y: box.top + ya._offset + ya.l2p(row)};
-"""
 
 
 def _hover_text(dash_duo, graph: str) -> str:
@@ -42,9 +32,7 @@ def test_exp01_clicked_pixel_terms_add_up_to_the_hover_value(dash_duo) -> None:
     dash_duo.driver.execute_script(
         "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", DETAIL
     )
-    spot = wait_for(
-        lambda: dash_duo.driver.execute_script(_PIXEL, DETAIL, row, col), message="the map"
-    )
+    spot = pixel_spot(dash_duo, DETAIL, row, col)
     pointer(dash_duo, spot["x"], spot["y"], click=False)
     hover = wait_for(lambda: _hover_text(dash_duo, DETAIL), message="the detail hover")
     assert f"row {row}, col {col}" in hover, hover

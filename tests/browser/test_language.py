@@ -13,6 +13,7 @@ from tests.browser.helpers import (
     FEATURE,
     figure_state,
     find_cell,
+    pixel_spot,
     pointer,
     start,
     wait_for,
@@ -81,16 +82,7 @@ def _click_map_pixel(dash_duo) -> None:
     dash_duo.driver.execute_script(
         "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", DETAIL
     )
-    spot = wait_for(
-        lambda: dash_duo.driver.execute_script(
-            "const gd=document.querySelector('#'+arguments[0]+' .js-plotly-plot');"
-            "if(!gd||!gd._fullLayout||!gd._fullLayout.xaxis)return null;"
-            "const b=gd.getBoundingClientRect(),xa=gd._fullLayout.xaxis,ya=gd._fullLayout.yaxis;"
-            "return {x:b.left+xa._offset+xa.l2p(5),y:b.top+ya._offset+ya.l2p(3)};",
-            DETAIL,
-        ),
-        message="the detail map",
-    )
+    spot = pixel_spot(dash_duo, DETAIL, 3, 5)
     pointer(dash_duo, spot["x"], spot["y"], click=False)
     pointer(dash_duo, spot["x"], spot["y"], click=True)
 

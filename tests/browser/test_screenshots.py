@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     FEATURE,
     choose,
     find_cell,
+    pixel_spot,
     pointer,
     start,
     wait_for,
@@ -55,16 +56,7 @@ def _explain_a_pixel(dash_duo) -> None:
     cell = find_cell(dash_duo, FEATURE, [None, 1, None, None])
     pointer(dash_duo, cell["x"], cell["y"], click=True)
     _scroll_to(dash_duo, DETAIL, "center")
-    spot = wait_for(
-        lambda: dash_duo.driver.execute_script(
-            "const gd=document.querySelector('#'+arguments[0]+' .js-plotly-plot');"
-            "if(!gd||!gd._fullLayout||!gd._fullLayout.xaxis)return null;"
-            "const b=gd.getBoundingClientRect(),xa=gd._fullLayout.xaxis,ya=gd._fullLayout.yaxis;"
-            "return {x:b.left+xa._offset+xa.l2p(20),y:b.top+ya._offset+ya.l2p(14)};",
-            DETAIL,
-        ),
-        message="the detail map",
-    )
+    spot = pixel_spot(dash_duo, DETAIL, 14, 20)
     pointer(dash_duo, spot["x"], spot["y"], click=True)
     wait_for(
         lambda: dash_duo.driver.execute_script(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
@@ -135,6 +136,8 @@ def test_bur02_changes_write_the_url_and_back_forward_step_through_them(dash_duo
     dash_duo.driver.back()
     wait_for(lambda: checked(dash_duo, ids.SCALE_SELECT) == ["tile"], 30, "scale back to tile")
     assert dash_duo.driver.current_url == second
+    wait_for_grids(dash_duo)  # as a person would: look at the view before stepping back
+    time.sleep(1)
     dash_duo.driver.back()
     wait_for(lambda: "block1.0" in text(dash_duo, ids.LAYER_SELECT), 30, "layer back to block1.0")
     # the first entry: the bare address, or the same view written out when the page

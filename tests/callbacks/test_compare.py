@@ -16,6 +16,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.config import Config
 from tests.callbacks.dash_http import DashHTTP
+from tests.callbacks.reference import conv_output
 from tests.wire import data_url, decode_typed
 
 COMPARE = f"{ids.COMPARE_DETAIL}.figure"
@@ -33,20 +34,6 @@ CAT, DOTS = "sample:chelsea.png", "sample:tinyvgg/shapes-dots.png"
 @pytest.fixture
 def http(models) -> DashHTTP:
     return DashHTTP(create_app(Config(cache_mb=128, request_timeout_s=120), models=models))
-
-
-def conv_output(module: torch.nn.Module, layer: str, x: torch.Tensor) -> np.ndarray:
-    """What ``layer`` outputs when ``module(x)`` runs, computed by torch directly."""
-    seen = []
-    handle = module.get_submodule(layer).register_forward_hook(
-        lambda _m, _i, out: seen.append(out.detach()[0].numpy().copy())
-    )
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        handle.remove()
-    return seen[0]
 
 
 def state(layer: str = "block1.0", image: str = CAT, channel: int = 0, **extra) -> dict:

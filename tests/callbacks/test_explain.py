@@ -3,9 +3,7 @@ what torch computes, fields and statistics are right, forged values get a senten
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import torch
 
 from dashboard import ids
 from dashboard.app import create_app
@@ -16,6 +14,7 @@ from dashboard.jobs import Jobs
 from dashboard.samples import ImageStore
 from dashboard.views import View
 from tests.callbacks.dash_http import DashHTTP
+from tests.callbacks.reference import conv_output
 
 EXPLAIN = f"{ids.EXPLAIN_FIGURE}.figure"
 CLICK = f"{ids.FEATURE_DETAIL}.clickData"
@@ -33,20 +32,6 @@ def http(models, tmp_path) -> DashHTTP:
 def explainer(models, tmp_path) -> Explainer:
     config = Config(cache_mb=256, request_timeout_s=300, jobs_dir=str(tmp_path / "jobs"))
     return Explainer(Explorer(config, models, ImageStore()), Jobs(config))
-
-
-def conv_output(module: torch.nn.Module, layer: str, x: torch.Tensor) -> np.ndarray:
-    """What ``layer`` outputs when ``module(x)`` runs, computed by torch directly."""
-    seen = []
-    handle = module.get_submodule(layer).register_forward_hook(
-        lambda _m, _i, out: seen.append(out.detach()[0].double().numpy().copy())
-    )
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        handle.remove()
-    return seen[0]
 
 
 def click(row: int, col: int, curve: int = 0) -> dict:

@@ -15,6 +15,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.config import Config
 from tests.callbacks.dash_http import DashHTTP
+from tests.callbacks.reference import conv_output
 from tests.callbacks.test_explain import click
 from tests.callbacks.test_flows import data_url
 
@@ -55,20 +56,6 @@ def export(http: DashHTTP, what: str, values: dict) -> tuple[str | None, bytes |
     return sent["filename"], base64.b64decode(sent["content"]), out
 
 
-def hooked_output(module: torch.nn.Module, layer: str, x: torch.Tensor) -> np.ndarray:
-    """The layer's float32 output, caught by a forward hook on a plain torch pass."""
-    seen = []
-    handle = module.get_submodule(layer).register_forward_hook(
-        lambda _m, _i, out: seen.append(out.detach()[0].to(torch.float32).numpy().copy())
-    )
-    try:
-        with torch.no_grad():
-            module(x)
-    finally:
-        handle.remove()
-    return seen[0]
-
-
 CASES = [("tinyvgg", "block2.0", 5), ("vgg16", "features.28", 17)]
 
 
@@ -78,7 +65,7 @@ def test_cxp01_activations_kernels_and_map_equal_torch(http, models, model, laye
     image = http.page.values[f"{ids.IMAGE_STORE}.data"]
     loaded = models.get(model)
     x = http.app.explorer.input_tensor(loaded, image)
-    want = hooked_output(loaded.module, layer, x)
+    want = conv_output(loaded.module, layer, x)
 
     name, data, _ = export(http, "activations", values)
     assert name == f"{model}_{layer}_activations.npy"
@@ -115,7 +102,7 @@ def test_cxp02_uploaded_weights_are_what_is_exported(http) -> None:
     assert np.array_equal(np.load(io.BytesIO(data)), conv.weight.detach().numpy())
     loaded = http.app.explorer.model("custom", stored)
     x = http.app.explorer.input_tensor(loaded, http.page.values[f"{ids.IMAGE_STORE}.data"])
-    want = hooked_output(loaded.module, "0", x)
+    want = conv_output(loaded.module, "0", x)
     _, data, _ = export(http, "activations", values)
     assert np.array_equal(np.load(io.BytesIO(data)), want)
     assert torch.equal(loaded.module.get_submodule("0").weight, conv.weight)
@@ -142,7 +129,7 @@ def test_cxp03_explanation_npz_adds_up_and_matches_the_panel(
         assert float(npz["total"]) == total["total"]
         loaded = models.get(model)
         x = http.app.explorer.input_tensor(loaded, http.page.values[f"{ids.IMAGE_STORE}.data"])
-        want = hooked_output(loaded.module, layer, x)[channel, row, col]
+        want = conv_output(loaded.module, layer, x)[channel, row, col]
         assert npz["shown"] == want
         conv = loaded.module.get_submodule(layer)
         assert float(npz["bias"]) == float(conv.bias.detach()[channel].double())

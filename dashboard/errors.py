@@ -48,6 +48,10 @@ class BusyError(UserError):
     """The server cannot take this request now (queue full, previous pass still running)."""
 
 
+class SharedStoreError(UserError):
+    """The shared store (Redis) that uploads live in does not answer."""
+
+
 class ExportError(UserError):
     """A download the page cannot make as asked (nothing explained yet, no such map)."""
 

@@ -77,10 +77,8 @@ def parse_redis_url(text: str, option: str = "--redis-url") -> str:
     url = text.strip()
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in REDIS_SCHEMES:
-        raise ValueError(
-            f"{option} must be a redis://, rediss:// or unix:// address, got one starting "
-            f"with {scheme + '://' if scheme else repr(url[:8])}."
-        )
+        got = f"one starting with {scheme}://" if scheme else "one without a scheme"
+        raise ValueError(f"{option} must be a redis://, rediss:// or unix:// address, got {got}.")
     return url
 
 

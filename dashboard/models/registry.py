@@ -208,7 +208,7 @@ class ModelRegistry:
             raise WeightsError(
                 "This weights file is larger than the server can share between its "
                 "processes ({mb} MB); please upload a smaller one.",
-                mb=f"{shared.max_entry_bytes / 2**20:.3g}",
+                mb=format(shared.max_entry_bytes / 2**20, ".3g"),
             )
 
         def build() -> LoadedModel:

@@ -22,7 +22,15 @@ from dashboard.models import ModelRegistry
 from tests.callbacks.test_sessions import Plan, Reference, check_feature_grid
 from tests.unit.figure_helpers import decode
 from tests.unit.test_shared_store import DOWN, custom_weights
-from tests.wire import DashClient, ExplorerTab, HTTPTransport, Server, cell_data, distinct_images
+from tests.wire import (
+    DashClient,
+    ExplorerTab,
+    HTTPTransport,
+    Server,
+    cell_data,
+    distinct_images,
+    encoded,
+)
 from tests.wire.protocol import data_url
 
 FEATURES, DETAIL, KERNELS = "feature-grid.figure", "feature-detail.figure", "kernel-grid.figure"
@@ -129,7 +137,7 @@ def test_cr03_redis_down_is_a_sentence_on_the_page_not_a_500(redis_server) -> No
     assert reply.status == 200 and reply.outputs[STATUS] == DOWN
     assert features(on_a)[0].size  # what a process holds, it still serves
     on_a.values["image-upload.filename"] = "new.png"
-    contents = data_url(save_png(next(distinct_images(5, size=64))), "image/png")
+    contents = data_url(encoded(next(distinct_images(5, size=64)), "PNG"), "image/png")
     refused = on_a.post(IMAGE, on_a.set({"image-upload.contents": contents}))
     assert refused.status == 200 and refused.outputs == {"upload-status.children": DOWN}
     assert a.get_json("/healthz")["redis"] == "not answering"
@@ -137,12 +145,6 @@ def test_cr03_redis_down_is_a_sentence_on_the_page_not_a_500(redis_server) -> No
     assert a.get_json("/healthz")["redis"] == "ok"
     again = on_b.post(FEATURES, ["image-store.data"])
     assert again.status == 200 and NOT_HELD in again.outputs[STATUS]
-
-
-def save_png(image: Image.Image) -> bytes:
-    from tests.wire import encoded
-
-    return encoded(image, "PNG")
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the Procfile's command is a POSIX shell line")

@@ -123,6 +123,11 @@ class Config:
     redis_ttl_h: float = 24.0  # an upload kept this long after its last use
     redis_upload_mb: float = 100.0  # most one upload (image or weights) may occupy there
     redis_memory_mb: int = 512  # Redis's maxmemory, set at start when allowed (0: leave it)
+    # Background jobs with Redis (dashboard/celery_jobs.py): a running job's heartbeat older
+    # than jobs_stale_s means its worker died; a job no worker has taken within jobs_queue_s
+    # is given up. The page then says so and its start button works again.
+    jobs_stale_s: float = 30.0
+    jobs_queue_s: float = 300.0
 
     @property
     def max_upload_bytes(self) -> int:

@@ -75,14 +75,15 @@ class SharedStore:
     def fits(self, size: int) -> bool:
         return size <= self.max_entry_bytes
 
-    def put(self, key: str, value: bytes) -> None:
-        """Store ``value`` under ``key`` for ``ttl_s``.
+    def put(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        """Store ``value`` under ``key`` for ``ttl_s`` (the store's own TTL when None).
 
         Raises:
             SharedStoreError: Redis does not answer.
         """
+        ttl_ms = max(1, round((self.ttl_s if ttl_s is None else ttl_s) * 1000))
         try:
-            self.client.set(KEY_PREFIX + key, value, ex=self.ttl_s)
+            self.client.set(KEY_PREFIX + key, value, px=ttl_ms)
         except _DOWN as exc:
             raise _down(exc) from None
 
@@ -94,6 +95,17 @@ class SharedStore:
         """
         try:
             return self.client.getex(KEY_PREFIX + key, ex=self.ttl_s)
+        except _DOWN as exc:
+            raise _down(exc) from None
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a value now (its TTL untouched).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        try:
+            return bool(self.client.exists(KEY_PREFIX + key))
         except _DOWN as exc:
             raise _down(exc) from None
 

@@ -170,7 +170,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         models or build_registry(config, shared),
         ImageStore(budget_bytes=config.image_store_bytes, shared=shared),
     )
-    jobs = Jobs(config)
+    jobs = Jobs(config, shared)  # Celery workers on Redis when shared, else forked children
     app = Dash(
         __name__,
         background_callback_manager=jobs.manager,
@@ -214,11 +214,13 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     )
     register_callbacks(app, Explainer(explorer, jobs))
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
+    app.jobs = jobs  # dashboard/worker.py runs this app's jobs on its Celery app
     app.first_view = (default_model, default_sample)  # what a new page shows first
     log.info(
-        "ConvScope ready: default model %s, cache %d MB, uploads in %s",
+        "ConvScope ready: default model %s, cache %d MB, uploads in %s, jobs on %s",
         default_model,
         config.cache_mb,
         "Redis" if shared else "this process",
+        "Celery workers" if shared else "forked children",
     )
     return app

@@ -71,3 +71,19 @@ def models():
     from dashboard.models import ModelRegistry
 
     return ModelRegistry(cache_size=8)
+
+
+@pytest.fixture
+def celery_worker(redis_server, tmp_path):
+    """A real Celery worker on ``redis_server`` (the Procfile's worker line), stopped after.
+
+    Its jobs settings come from ``CeleryWorker(..., env=...)``; this one uses the defaults
+    the flow tests share (``WORKER_ENV`` in tests/celery_worker.py).
+    """
+    from tests.celery_worker import WORKER_ENV, CeleryWorker
+
+    worker = CeleryWorker(tmp_path / "worker.log", redis_server.url, WORKER_ENV)
+    try:
+        yield worker.start()
+    finally:
+        worker.stop()

@@ -27,6 +27,7 @@ ERROR_CLASSES = (
     "InvalidInput",
     "ExportError",
     "SharedStoreError",
+    "JobLostError",
     "TrainedWeightsMissing",
 )
 KEYWORDS = {

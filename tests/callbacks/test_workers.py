@@ -12,9 +12,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from dashboard import i18n
 from dashboard.app import create_app
 from dashboard.celery_jobs import NOT_TAKEN, WORKER_LOST
 from dashboard.config import Config
+from dashboard.i18n import _
 from tests.celery_worker import STALE_S, STEPS, WORKER_ENV, CeleryWorker
 from tests.unit.test_shared_store import DOWN
 from tests.wire import DashClient, ExplorerTab
@@ -128,3 +130,6 @@ def test_cw04_no_worker_is_a_sentence_after_the_queue_allowance(redis_server, tm
     reply = press(tab)
     assert reply.outputs[STATUS] == NOT_TAKEN.format(seconds=2)
     assert 2.0 <= time.monotonic() - started < 10
+    tab.set({"lang-select.value": "zh"})  # the sentence in the page's language
+    with i18n.using("zh"):
+        assert press(tab).outputs[STATUS] == _(NOT_TAKEN).format(seconds=2) != NOT_TAKEN

@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help=f"request threads of the web server [{ENV['threads']}, 8]"
     )
     parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="keep uploads in this Redis (redis://host:port/0) so that any process serves any "
+        f"visitor [{ENV['redis_url']} or REDIS_URL; default: this process's memory]",
+    )
+    parser.add_argument(
         "--debug", action="store_true", default=None, help=f"Dash dev tools [{ENV['debug']}]"
     )
     return parser

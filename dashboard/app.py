@@ -25,6 +25,7 @@ from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.models.classes import read_class_names
 from dashboard.samples import ImageStore
+from dashboard.shared import SharedStore
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # plotly.js's official cartesian bundle (heatmap, image, scatter: all our figures draw):
@@ -125,30 +126,51 @@ def compress(server: Flask) -> None:
     Compress(server)
 
 
-def build_registry(config: Config) -> ModelRegistry:
+def build_registry(config: Config, shared: SharedStore | None = None) -> ModelRegistry:
     """The app's models, as ``config`` says (with the user's model when one is named)."""
     return ModelRegistry(
         allow_download=config.allow_download,
         cache_size=config.model_cache,
         max_weights_bytes=config.max_weights_bytes,
         user_model=load_user_config(config) if config.user_model else None,
+        shared=shared,
     )
+
+
+def health_check(explorer: Explorer, shared: SharedStore | None):
+    """/healthz: the Explorer's report plus whether the shared store (Redis) answers.
+
+    A Redis that is down leaves the process healthy (restarting it would not help): the
+    report says so, and the pages that need Redis say it to their visitors.
+    """
+
+    def healthz() -> dict:
+        report = explorer.health()
+        if shared is None:
+            report["redis"] = "off"
+        else:
+            report["redis"] = "ok" if shared.ping() else "not answering"
+        return report
+
+    return healthz
 
 
 def create_app(config: Config | None = None, *, models: ModelRegistry | None = None) -> Dash:
     """Build the Dash app for ``config``; nothing heavy happens until the first request.
 
-    ``models`` lets tests share one registry (built models) between apps.
+    ``models`` lets tests share one registry (built models) between apps. With
+    ``config.redis_url``, uploads are also kept in Redis (``shared.py``) for every process.
     """
     config = config or Config()
     # One process's threads share the cores: torch must not oversubscribe them.
     torch.set_num_threads(max(1, config.torch_threads))
+    shared = SharedStore.from_config(config)
     explorer = Explorer(
         config,
-        models or build_registry(config),
-        ImageStore(budget_bytes=config.image_store_bytes),
+        models or build_registry(config, shared),
+        ImageStore(budget_bytes=config.image_store_bytes, shared=shared),
     )
-    jobs = Jobs(config)
+    jobs = Jobs(config, shared)  # Celery workers on Redis when shared, else forked children
     app = Dash(
         __name__,
         background_callback_manager=jobs.manager,
@@ -165,7 +187,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     # Refuse oversized requests before Flask reads them.
     server.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     i18n.install(server)
-    server.add_url_rule("/healthz", "healthz", explorer.health)
+    server.add_url_rule("/healthz", "healthz", health_check(explorer, shared))
     server.register_error_handler(Exception, unhandled)
 
     default_model, default_sample = explorer.first_view()
@@ -190,6 +212,13 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     )
     register_callbacks(app, Explainer(explorer, jobs))
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
+    app.jobs = jobs  # dashboard/worker.py runs this app's jobs on its Celery app
     app.first_view = (default_model, default_sample)  # what a new page shows first
-    log.info("ConvScope ready: default model %s, cache %d MB", default_model, config.cache_mb)
+    log.info(
+        "ConvScope ready: default model %s, cache %d MB, uploads in %s, jobs on %s",
+        default_model,
+        config.cache_mb,
+        "Redis" if shared else "this process",
+        "Celery workers" if shared else "forked children",
+    )
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 ENV_PREFIX = "CONVSCOPE_"
 VALUE_RANGES = ("0-1", "0-255")  # what a white pixel is before normalisation: 1 or 255
 MAX_INPUT_SIDE = 2048
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 _SIZE = re.compile(r"^\s*(\d+)\s*(?:[x×X,]\s*(\d+))?\s*$")
 
 
@@ -71,6 +72,16 @@ def parse_value_range(text: str, option: str = "--value-range") -> str:
     return cleaned
 
 
+def parse_redis_url(text: str, option: str = "--redis-url") -> str:
+    """A redis://, rediss:// or unix:// address (its password is never repeated back)."""
+    url = text.strip()
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in REDIS_SCHEMES:
+        got = f"one starting with {scheme}://" if scheme else "one without a scheme"
+        raise ValueError(f"{option} must be a redis://, rediss:// or unix:// address, got {got}.")
+    return url
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the app can be told. Each field maps to an env var (see ``ENV``).
@@ -106,6 +117,17 @@ class Config:
     jobs_dir: str | None = None  # background jobs' diskcache (None: a folder in the temp dir)
     jobs_cache_mb: int = 256  # feature visualisations and job results kept on disk
     featurevis_steps: int = 256  # gradient-ascent steps of one feature visualisation
+    # Shared state (dashboard/shared.py): uploads kept in Redis so any process serves any
+    # visitor. None: everything stays in this process's memory, as without Redis.
+    redis_url: str | None = None
+    redis_ttl_h: float = 24.0  # an upload kept this long after its last use
+    redis_upload_mb: float = 100.0  # most one upload (image or weights) may occupy there
+    redis_memory_mb: int = 512  # Redis's maxmemory, set at start when allowed (0: leave it)
+    # Background jobs with Redis (dashboard/celery_jobs.py): a running job's heartbeat older
+    # than jobs_stale_s means its worker died; a job no worker has taken within jobs_queue_s
+    # is given up. The page then says so and its start button works again.
+    jobs_stale_s: float = 30.0
+    jobs_queue_s: float = 300.0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -124,6 +146,14 @@ class Config:
         return self.image_store_mb * 1024 * 1024
 
     @property
+    def redis_ttl_s(self) -> int:
+        return max(1, round(self.redis_ttl_h * 3600))
+
+    @property
+    def redis_upload_bytes(self) -> int:
+        return int(self.redis_upload_mb * 1024 * 1024)
+
+    @property
     def max_request_bytes(self) -> int:
         """Largest request body: a weights upload as base64 (a third more) plus the JSON."""
         return int(self.max_weights_bytes * 4 / 3) + 65536
@@ -139,6 +169,9 @@ ENV: dict[str, str] = {
         if f.name not in {"host", "port"}
     },
 }
+# Other names a field is read from when its own variable is unset: REDIS_URL is what a PaaS
+# sets when a Redis add-on is attached.
+ENV_ALIASES: dict[str, tuple[str, ...]] = {"redis_url": ("REDIS_URL",)}
 # Fields whose text needs more than int() or float(); the same parsers read the CLI flags.
 # Each takes (text, name of the option or variable for its sentence).
 PARSERS: dict[str, Callable[[str, str], object]] = {
@@ -146,12 +179,13 @@ PARSERS: dict[str, Callable[[str, str], object]] = {
     "mean": parse_mean,
     "std": parse_std,
     "value_range": parse_value_range,
+    "redis_url": parse_redis_url,
 }
 
 
-def _parse(name: str, kind: str, raw: str) -> object:
+def _parse(name: str, kind: str, raw: str, variable: str) -> object:
     if name in PARSERS:
-        return PARSERS[name](raw, ENV[name])
+        return PARSERS[name](raw, variable)
     if kind == "bool":
         return _flag(raw)
     if kind.startswith("int"):
@@ -174,16 +208,18 @@ def config_from_env(env: Mapping[str, str] | None = None, **overrides: object) -
     env = os.environ if env is None else env
     values: dict[str, object] = {}
     for field in fields(Config):
-        raw = env.get(ENV[field.name])
-        if raw is None or raw == "":
+        names = (ENV[field.name], *ENV_ALIASES.get(field.name, ()))
+        variable = next((name for name in names if env.get(name)), None)
+        if variable is None:
             continue
+        raw = env[variable]
         kind = str(field.type)
         try:
-            values[field.name] = _parse(field.name, kind, raw)
+            values[field.name] = _parse(field.name, kind, raw, variable)
         except ValueError as exc:
             if field.name in PARSERS:  # its sentence names the variable and the value
                 raise ValueError(str(exc)) from None
-            raise ValueError(f"{ENV[field.name]}={raw!r} is not a valid {kind}.") from None
+            raise ValueError(f"{variable}={raw!r} is not a valid {kind}.") from None
     for name, value in overrides.items():
         if value is None:
             continue

@@ -48,6 +48,14 @@ class BusyError(UserError):
     """The server cannot take this request now (queue full, previous pass still running)."""
 
 
+class SharedStoreError(UserError):
+    """The shared store (Redis) that uploads live in does not answer."""
+
+
+class JobLostError(UserError):
+    """A background job that will not finish: its worker died, or none took it in time."""
+
+
 class ExportError(UserError):
     """A download the page cannot make as asked (nothing explained yet, no such map)."""
 

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import torch
 
 from dashboard import analysis, figures
-from dashboard.analysis.maximise import MAX_SIDE, feature_visualisation
+from dashboard.analysis.maximise import MAX_SIDE, FeatureVis, feature_visualisation
 from dashboard.analysis.path import LayerInput, layer_input
 from dashboard.analysis.stats import channels_in_range, sort_order
 from dashboard.caching import ComputeOnceCache
@@ -245,7 +245,7 @@ class Explainer:
                 chain=self.explorer.statistics.known_chain(model, layer.name),
             )
 
-        result = self.jobs.result(key, compute)
+        result = self.jobs.result(key, compute, FeatureVis)
         return FeatureVisView(
             figures.feature_vis_figure(result.image, layer=layer.name, channel=view.channel),
             result,
@@ -254,7 +254,7 @@ class Explainer:
     def stored_feature_vis(self, view: View) -> FeatureVisView | None:
         """The stored visualisation of the view's channel, if one was computed."""
         key, _, layer, view = self._featurevis_key(view)
-        result = self.jobs.stored(key)
+        result = self.jobs.stored(key, FeatureVis)
         if result is None:
             return None
         return FeatureVisView(

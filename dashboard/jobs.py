@@ -5,10 +5,18 @@ from the web process (so it starts with the web process's models in memory), rep
 progress through a diskcache folder, and is killed by the page's cancel button. Finished
 results are kept in the same diskcache, keyed by what determines them (model weights,
 layer, channel, steps), so a second visitor asking for the same channel gets it at once.
+
+With ``REDIS_URL`` (a shared store), jobs run on Celery workers instead (``celery_jobs.py``,
+the Procfile's worker line) and finished results live in Redis with the store's TTL, so any
+web process serves what any worker computed. Results go there as ``.npz`` of their fields,
+never pickled: whatever can write to Redis cannot make a web process run code.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import io
 import logging
 import os
 import tempfile
@@ -16,10 +24,13 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import diskcache
+import numpy as np
 import torch
 from dash import DiskcacheManager
 
+from dashboard.celery_jobs import Heartbeats, WatchedCeleryManager, celery_app_for
 from dashboard.config import Config
+from dashboard.shared import SharedStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,32 +45,80 @@ def jobs_folder(config: Config) -> str:
 
 
 class Jobs:
-    """The background-callback manager and the results of finished jobs, on one disk cache."""
+    """The background-callback manager and the results of finished jobs: on one disk cache,
+    or with a shared store on Celery workers and Redis."""
 
-    def __init__(self, config: Config) -> None:
-        self.cache = diskcache.Cache(
-            jobs_folder(config), size_limit=config.jobs_cache_mb * 1024 * 1024
-        )
-        self.manager = DiskcacheManager(self.cache)
+    def __init__(self, config: Config, shared: SharedStore | None = None) -> None:
+        self.shared = shared
+        self.celery_app = None
+        if shared is None:
+            self.cache = diskcache.Cache(
+                jobs_folder(config), size_limit=config.jobs_cache_mb * 1024 * 1024
+            )
+            self.manager = DiskcacheManager(self.cache)
+            return
+        self.celery_app = celery_app_for(config)
+        heartbeats = Heartbeats(shared, config.jobs_stale_s, config.jobs_queue_s)
+        self.manager = WatchedCeleryManager(self.celery_app, heartbeats)
 
-    def result(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The stored result for ``key``, else ``compute()``'s, stored for the next visitor."""
-        key = _result_key(key)
-        found = self.cache.get(key)
+    def result(self, key: Hashable, compute: Callable[[], T], kind: type[T]) -> T:
+        """The stored result for ``key``, else ``compute()``'s, stored for the next visitor.
+
+        ``kind`` is the result's dataclass (of arrays, numbers and strings), read back from
+        Redis by its fields.
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        found = self.stored(key, kind)
         if found is not None:
             return found
         value = compute()
-        self.cache.set(key, value, expire=RESULT_DAYS * 86400)
+        if self.shared is None:
+            self.cache.set(_result_key(key), value, expire=RESULT_DAYS * 86400)
+            return value
+        data = record_bytes(value)
+        if self.shared.fits(len(data)):
+            self.shared.put(_shared_key(key), data)
         return value
 
-    def stored(self, key: Hashable) -> object | None:
-        """The stored result for ``key`` without computing (None if there is none)."""
-        return self.cache.get(_result_key(key))
+    def stored(self, key: Hashable, kind: type[T]) -> T | None:
+        """The stored result for ``key`` without computing (None if there is none).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        if self.shared is None:
+            return self.cache.get(_result_key(key))
+        data = self.shared.get(_shared_key(key))
+        return None if data is None else record_from(kind, data)
 
 
 def _result_key(key: Hashable) -> tuple:
     """Results live beside the manager's own entries, under keys of their own."""
     return ("result", *key) if isinstance(key, tuple) else ("result", key)
+
+
+def _shared_key(key: Hashable) -> str:
+    return "result:" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def record_bytes(record: object) -> bytes:
+    """A dataclass of arrays, numbers and strings as ``.npz`` bytes (no pickle)."""
+    buffer = io.BytesIO()
+    fields = {f.name: np.asarray(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    np.savez(buffer, **fields)
+    return buffer.getvalue()
+
+
+def record_from(kind: type[T], data: bytes) -> T:
+    """:func:`record_bytes` read back: 0-d arrays become Python numbers and strings."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        values = {
+            f.name: arrays[f.name].item() if arrays[f.name].ndim == 0 else arrays[f.name]
+            for f in dataclasses.fields(kind)
+        }
+    return kind(**values)
 
 
 def in_job_process() -> None:

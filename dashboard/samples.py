@@ -7,15 +7,20 @@ ever becomes a file path.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from dashboard.i18n import N_, _
 from dashboard.images import MAX_SIDE, ImageError, image_digest
+
+if TYPE_CHECKING:
+    from dashboard.shared import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +85,28 @@ def _image_bytes(image: Image.Image) -> int:
     return image.width * image.height * len(image.getbands())
 
 
+def _shared_key(key: str) -> str:
+    """The shared store's key of upload ``key``: "image:<sha256>"."""
+    return "image:" + key.removeprefix(UPLOAD_PREFIX)
+
+
+def encode_lossless(image: Image.Image) -> bytes:
+    """``image`` as PNG (every mode an upload decodes to: RGB, L), pixels exact."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # fast; a photo shrinks little more
+    return buffer.getvalue()
+
+
+def decode_lossless(data: bytes) -> Image.Image | None:
+    """What :func:`encode_lossless` wrote, fully loaded; None for anything else."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            image.load()
+            return image.copy()
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 class ImageStore:
     """Resolves image keys to PIL images; uploads are held in memory under quotas.
 
@@ -100,6 +127,7 @@ class ImageStore:
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
         per_session_bytes: int | None = None,
         per_session_images: int = PER_SESSION_IMAGES,
+        shared: SharedStore | None = None,
     ) -> None:
         """Set the limits.
 
@@ -108,6 +136,8 @@ class ImageStore:
             per_session_bytes: One session's uploads; default the smaller of
                 ``PER_SESSION_BYTES`` and ``budget_bytes``.
             per_session_images: How many uploads one session may keep.
+            shared: Where uploads are also kept for other processes (None: this
+                process only).
 
         Raises:
             ValueError: a limit is not positive, or a session's exceeds the budget.
@@ -123,6 +153,7 @@ class ImageStore:
         self.budget_bytes = budget_bytes
         self.per_session_bytes = per_session_bytes
         self.per_session_images = per_session_images
+        self.shared = shared
         self._samples = list_samples()
         self._lock = threading.Lock()
         self._images: OrderedDict[str, Image.Image] = OrderedDict()  # oldest use first
@@ -138,8 +169,13 @@ class ImageStore:
     def add_upload(self, image: Image.Image, session: str) -> str:
         """Hold ``image`` for ``session`` and return its key ("upload:<sha256>").
 
+        With a shared store the image is written there first, so that any process can
+        serve the key.
+
         Raises:
-            ImageError: the image alone is larger than a session may hold.
+            ImageError: the image alone is larger than a session may hold, or than the
+                shared store takes.
+            SharedStoreError: the shared store does not answer.
         """
         size = _image_bytes(image)
         if size > self.per_session_bytes:
@@ -147,28 +183,22 @@ class ImageStore:
                 "upload of %d bytes refused: session quota %d", size, self.per_session_bytes
             )
             raise ImageError(MSG_TOO_LARGE_TO_KEEP)
-        key = UPLOAD_PREFIX + image_digest(image)
-        with self._lock:
-            if key not in self._images:
-                self._images[key] = image
-                self._sizes[key] = size
-                self._holders[key] = set()
-                self._total += size
-            self._images.move_to_end(key)
-            self._holders[key].add(session)
-            held = self._held.setdefault(session, OrderedDict())
-            held[key] = None
-            held.move_to_end(key)
-            self._enforce_session_quota(session)
-            while self._total > self.budget_bytes:
-                self._evict(next(iter(self._images)))
+        digest = image_digest(image)
+        if self.shared is not None:
+            self._share(digest, image)
+        key = UPLOAD_PREFIX + digest
+        self._hold(key, image, size, session)
         return key
 
     def get(self, key: str) -> Image.Image | None:
         """The image for ``key``; None for the random input.
 
+        An upload this process does not hold is read from the shared store, when there
+        is one, and then held here like an upload (under the global budget).
+
         Raises:
             ImageError: the key is unknown or the upload has been evicted.
+            SharedStoreError: the shared store does not answer.
         """
         if key == RANDOM_KEY:
             return None
@@ -180,8 +210,49 @@ class ImageStore:
             if image is not None:
                 self._images.move_to_end(key)
         if image is None:
-            raise ImageError(MSG_NO_LONGER_HELD)
+            return self._fetch(key)
+        if self.shared is not None:
+            self.shared.touch(_shared_key(key))
         return image
+
+    def _share(self, digest: str, image: Image.Image) -> None:
+        data = encode_lossless(image)
+        if not self.shared.fits(len(data)):
+            logger.info("upload of %d PNG bytes refused: shared store cap", len(data))
+            raise ImageError(MSG_TOO_LARGE_TO_KEEP)
+        self.shared.put(_shared_key(UPLOAD_PREFIX + digest), data)
+
+    def _fetch(self, key: str) -> Image.Image:
+        """The upload ``key`` from the shared store, now held here too."""
+        data = None
+        if self.shared is not None and key.startswith(UPLOAD_PREFIX):
+            data = self.shared.get(_shared_key(key))
+        image = None if data is None else decode_lossless(data)
+        if image is None or UPLOAD_PREFIX + image_digest(image) != key:
+            if data is not None:
+                logger.warning("shared store holds something else under %s", key)
+            raise ImageError(MSG_NO_LONGER_HELD)
+        self._hold(key, image, _image_bytes(image), None)
+        return image
+
+    def _hold(self, key: str, image: Image.Image, size: int, session: str | None) -> None:
+        """Keep ``image`` under ``key``, for ``session`` (None: read from the shared store,
+        held for nobody, under the global budget only)."""
+        with self._lock:
+            if key not in self._images:
+                self._images[key] = image
+                self._sizes[key] = size
+                self._holders[key] = set()
+                self._total += size
+            self._images.move_to_end(key)
+            if session is not None:
+                self._holders[key].add(session)
+                held = self._held.setdefault(session, OrderedDict())
+                held[key] = None
+                held.move_to_end(key)
+                self._enforce_session_quota(session)
+            while self._total > self.budget_bytes:
+                self._evict(next(iter(self._images)))
 
     def _enforce_session_quota(self, session: str) -> None:
         """Drop ``session``'s oldest uploads until it is within its quotas (lock held).

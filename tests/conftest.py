@@ -45,9 +45,45 @@ def config(tmp_path):
     return Config(cache_mb=256, request_timeout_s=60)
 
 
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a free loopback port (empty, no persistence), stopped after.
+
+    Skipped only where the binary is missing, and never in CI (``.ci/run`` installs it).
+    """
+    from tests.redis_server import RedisServer, binary
+
+    if binary() is None:
+        reason = "redis-server is not installed (apt-get install redis-server; .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = RedisServer(tmp_path / "redis.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def models():
     """One model registry for the whole run, so VGG16 and friends are built once."""
     from dashboard.models import ModelRegistry
 
     return ModelRegistry(cache_size=8)
+
+
+@pytest.fixture
+def celery_worker(redis_server, tmp_path):
+    """A real Celery worker on ``redis_server`` (the Procfile's worker line), stopped after.
+
+    Its jobs settings come from ``CeleryWorker(..., env=...)``; this one uses the defaults
+    the flow tests share (``WORKER_ENV`` in tests/celery_worker.py).
+    """
+    from tests.celery_worker import WORKER_ENV, CeleryWorker
+
+    worker = CeleryWorker(tmp_path / "worker.log", redis_server.url, WORKER_ENV)
+    try:
+        yield worker.start()
+    finally:
+        worker.stop()

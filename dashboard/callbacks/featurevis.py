@@ -3,7 +3,7 @@ progress bar and a cancel button."""
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import figures, i18n, ids
 from dashboard.callbacks.common import guarded, view_of
@@ -14,6 +14,13 @@ from dashboard.jobs import in_job_process
 
 PRESS = N_("Press “Visualise this channel” to compute it.")
 CANCELLED = N_("Cancelled. Press the button to start again.")
+
+
+def _job_failed(exc: Exception) -> tuple:
+    """The page's answer when the job itself could not run or finish."""
+    with i18n.using(ctx.states.get(f"{ids.LANG_SELECT}.value") or i18n.current_language()):
+        text = page_message(exc)
+    return figures.message_figure(text), text
 
 
 def register_featurevis(app: Dash, explainer: Explainer) -> None:
@@ -42,10 +49,13 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
         progress=[Output(ids.FEATUREVIS_PROGRESS, "value"), Output(ids.FEATUREVIS_PROGRESS, "max")],
         progress_default=["0", str(steps)],
         prevent_initial_call=True,
+        # Raised in the web process while it sends or follows the job: Redis down, or the
+        # worker lost (dashboard/celery_jobs.py). The answer ends the job on the page.
+        on_error=_job_failed,
     )
     def on_featurevis(set_progress, _clicks, model, layer, channel, weights, session, language):
-        """Runs in a job process forked from the web process (see dashboard/jobs.py): no
-        request there, so the page's language comes as a value."""
+        """Runs in a job process forked from the web process, or on a Celery worker (see
+        dashboard/jobs.py): no request there, so the page's language comes as a value."""
         in_job_process()
         with i18n.using(language):
             return _featurevis(set_progress, model, layer, channel, weights, session)

@@ -26,6 +26,8 @@ ERROR_CLASSES = (
     "ForwardError",
     "InvalidInput",
     "ExportError",
+    "SharedStoreError",
+    "JobLostError",
     "TrainedWeightsMissing",
 )
 KEYWORDS = {

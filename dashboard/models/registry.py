@@ -6,8 +6,10 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import json
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from torch import nn
 
@@ -21,6 +23,9 @@ from dashboard.models.later import Later
 from dashboard.models.loaded import LoadedModel
 from dashboard.models.seeding import freeze
 from dashboard.models.state_dicts import limits_for, read_weights_bytes
+
+if TYPE_CHECKING:
+    from dashboard.shared import SharedStore
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,26 @@ SPECS: dict[str, tuple[str, Builder]] = {
         for name, label in zoo.ZOO_LABELS.items()
     },
 }
+
+
+def _shared_key(key: str) -> str:
+    """The shared store's key of uploaded weights ``key``: "weights:<name>:upload:<sha>"."""
+    return "weights:" + key
+
+
+def pack_upload(filename: str, data: bytes) -> bytes:
+    """An uploaded file as one value: its name as JSON, a newline, its bytes."""
+    return json.dumps({"filename": filename}).encode() + b"\n" + data
+
+
+def unpack_upload(value: bytes) -> tuple[str, bytes] | None:
+    """(filename, bytes) of what :func:`pack_upload` wrote; None for anything else."""
+    head, sep, data = value.partition(b"\n")
+    try:
+        filename = json.loads(head)["filename"] if sep else None
+    except (ValueError, TypeError, KeyError):
+        filename = None
+    return (filename, data) if isinstance(filename, str) else None
 
 
 def copy_without_hooks(module: nn.Module) -> nn.Module:
@@ -90,6 +115,8 @@ class ModelRegistry:
             switching models never evicts a visitor's upload.
         max_weights_bytes: cap on an uploaded weights file's materialised tensors.
         user_model: the model given with ``--model``, listed first as "user".
+        shared: where uploaded weights are also kept, so that any process can rebuild
+            them (None: this process only).
     """
 
     def __init__(
@@ -101,9 +128,11 @@ class ModelRegistry:
         max_weights_bytes: int = 100 * 2**20,
         user_model: LoadedModel | None = None,
         specs: dict[str, tuple[str, Builder]] | None = None,
+        shared: SharedStore | None = None,
     ) -> None:
         self.allow_download = allow_download
         self.max_weights_bytes = max_weights_bytes
+        self.shared = shared
         self.specs = dict(SPECS if specs is None else specs)
         self._models: ComputeOnceCache[LoadedModel] = ComputeOnceCache(max(1, cache_size))
         self._uploads: ComputeOnceCache[LoadedModel] = ComputeOnceCache(max(1, upload_slots))
@@ -154,22 +183,33 @@ class ModelRegistry:
 
         return self._models.get_or_compute(name, lambda: builder(allow_download=allow), stale)
 
-    def with_uploaded_weights(self, name: str, data: bytes, filename: str) -> LoadedModel:
+    def with_uploaded_weights(
+        self, name: str, data: bytes, filename: str, *, share: bool = True
+    ) -> LoadedModel:
         """Model ``name``'s architecture with uploaded weights (.safetensors or weights-only .pt).
 
         Kept under f"{name}:upload:{sha256(data)[:16]}". Arbitrary pickles are refused.
         Checkpoints are matched as ``checkpoints.plan_load`` does (wrapper prefixes such as
         "module." removed); tensors the file does not fit keep the base model's values, and
-        the result's ``notice`` says which.
+        the result's ``notice`` says which. With a shared store (and ``share``), the file is
+        written there once it has loaded, so that any process can rebuild the model.
 
         Raises:
             ModelError: unknown name.
             WeightsError: an unreadable, unsafe or oversized file, or weights that fit
                 nothing of the model, or hold NaN or infinite values.
+            SharedStoreError: the shared store does not answer.
         """
         base = self.get(name)
         key = f"{name}:upload:{hashlib.sha256(data).hexdigest()[:16]}"
         limits = limits_for(base.module, self.max_weights_bytes)
+        shared = self.shared if share else None
+        if shared is not None and not shared.fits(len(data) + len(filename.encode()) + 64):
+            raise WeightsError(
+                "This weights file is larger than the server can share between its "
+                "processes ({mb} MB); please upload a smaller one.",
+                mb=format(shared.max_entry_bytes / 2**20, ".3g"),
+            )
 
         def build() -> LoadedModel:
             state = read_weights_bytes(data, filename, limits)
@@ -187,19 +227,42 @@ class ModelRegistry:
                 apply_plan(module, plan, max_bytes=limits.max_bytes)
             return _with_upload(base, key, freeze(module), plan.report)
 
-        return self._uploads.get_or_compute(key, build)
+        model = self._uploads.get_or_compute(key, build)
+        if shared is not None:  # only files that loaded; written again, the TTL restarts
+            shared.put(_shared_key(key), pack_upload(filename, data))
+        return model
 
     def uploaded(self, key: str) -> LoadedModel:
-        """The model built by ``with_uploaded_weights`` under ``key``, while still kept.
+        """The model built by ``with_uploaded_weights`` under ``key``, while still kept here
+        or in the shared store (then rebuilt from the stored file).
 
         Raises:
             WeightsError: it has been evicted (the page asks for the upload again).
+            SharedStoreError: the shared store does not answer.
         """
         model = self._uploads.peek(key) if ":upload:" in key else None
+        if model is None and ":upload:" in key and self.shared is not None:
+            model = self._rebuild(key)
+        elif model is not None and self.shared is not None:
+            self.shared.touch(_shared_key(key))
         if model is None:
             raise WeightsError(
                 "Your uploaded weights are no longer held by the server; please upload them again."
             )
+        return model
+
+    def _rebuild(self, key: str) -> LoadedModel | None:
+        """The model under ``key`` from the file in the shared store, None without one."""
+        stored = self.shared.get(_shared_key(key))
+        unpacked = None if stored is None else unpack_upload(stored)
+        name = key.split(":upload:", 1)[0]
+        if unpacked is None or name not in self.specs:
+            return None
+        filename, data = unpacked
+        model = self.with_uploaded_weights(name, data, filename, share=False)
+        if model.key != key:  # not the file the key names
+            logger.warning("shared store holds another file under %s", key)
+            return None
         return model
 
     def cached(self) -> list[LoadedModel]:

@@ -93,3 +93,23 @@ def test_cfg09_only_config_fields_become_overrides() -> None:
     args = argparse.Namespace(command="fetch", all=True, port=8123, mean=None)
     assert config_overrides(args) == {"port": 8123, "mean": None}
     assert config_from_env({}, **config_overrides(args)).port == 8123
+
+
+def test_cfg10_redis_url_from_the_paas_variable_ours_or_the_flag() -> None:
+    assert Config().redis_url is None and config_from_env({}).redis_url is None
+    assert config_from_env({"REDIS_URL": "redis://h:6379/0"}).redis_url == "redis://h:6379/0"
+    both = {"REDIS_URL": "redis://paas:1/0", "CONVSCOPE_REDIS_URL": "rediss://ours:2/1"}
+    assert config_from_env(both).redis_url == "rediss://ours:2/1"
+    args = parse_args(["--redis-url", "unix:///run/redis.sock"])
+    assert config_from_env(both, **vars(args)).redis_url == "unix:///run/redis.sock"
+    config = config_from_env({"CONVSCOPE_REDIS_TTL_H": "0.5", "CONVSCOPE_REDIS_UPLOAD_MB": "2"})
+    assert (config.redis_ttl_s, config.redis_upload_bytes) == (1800, 2 * 2**20)
+    assert (Config().redis_ttl_s, Config().redis_memory_mb) == (86400, 512)
+
+
+def test_cfg11_a_bad_redis_url_names_its_variable_never_its_password() -> None:
+    with pytest.raises(ValueError, match=r"^REDIS_URL must be a redis://") as caught:
+        config_from_env({"REDIS_URL": "https://user:s3cret@host:6379"})
+    assert "s3cret" not in str(caught.value)
+    with pytest.raises(ValueError, match=r"^--redis-url must be"):
+        config_from_env({}, redis_url="localhost:6379")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from contextlib import closing
 
 import pytest
 
-from tests.wire import PROCFILE, HTTPTransport, Server, procfile_command
+from tests.celery_worker import procfile_worker_command
+from tests.wire import PROCFILE, ROOT, HTTPTransport, Server, procfile_command
 
 
 def test_proc01_procfile_serves_page_and_health(tmp_path) -> None:
@@ -69,3 +73,25 @@ def test_proc04_binding_elsewhere_is_refused(tmp_path, bind: str) -> None:
     procfile.write_text("worker: celery -A app worker\n")
     with pytest.raises(ValueError, match="no 'web:' line"):
         procfile_command(8000, procfile)
+
+
+def test_proc05_the_worker_line_runs_the_apps_celery_app_one_job_at_a_time() -> None:
+    """The tests' worker (tests/celery_worker.py) is started from this very line."""
+    lines = [ln for ln in PROCFILE.read_text().splitlines() if ln.strip()]
+    assert [ln.split(":", 1)[0] for ln in lines] == ["web", "worker"]
+    argv = procfile_worker_command()
+    assert argv[1:5] == ["-m", "celery", "-A", "dashboard.worker:celery_app"]
+    assert "worker" in argv and "--concurrency=1" in argv
+
+
+def test_proc06_the_worker_refuses_to_start_without_redis() -> None:
+    env = {k: v for k, v in os.environ.items() if "REDIS_URL" not in k}
+    done = subprocess.run(
+        [sys.executable, "-c", "import dashboard.worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "The worker needs REDIS_URL" in done.stderr

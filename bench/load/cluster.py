@@ -31,10 +31,13 @@ class Cluster:
         """Redis and the worker (with ``--redis``), then the web processes, each on its own
         port (``--port`` for the first), all with the same environment."""
         if self.options.redis:
-            self.redis = RedisServer(self.log_path.with_suffix(".redis.log")).start()
+            # Assigned before they start, so that stop() ends one interrupted while starting.
+            self.redis = RedisServer(self.log_path.with_suffix(".redis.log"))
+            self.redis.start()
             self.env["REDIS_URL"] = self.redis.url
             worker_log = self.log_path.with_suffix(".worker.log")
-            self.worker = CeleryWorker(worker_log, self.redis.url, self.env).start()
+            self.worker = CeleryWorker(worker_log, self.redis.url, self.env)
+            self.worker.start()
         for i in range(self.options.processes):
             log = self.log_path if i == 0 else self.log_path.with_suffix(f".web{i}.log")
             port = self.options.port if i == 0 else 0

@@ -10,13 +10,14 @@ import json
 import numpy as np
 import pytest
 
+from bench.load.cluster import SpreadTransport
 from bench.load.options import LoadOptions
 from bench.load.oracle import feature_mismatch, kernel_mismatch
-from bench.load.run import run
+from bench.load.run import check_options, run
 from bench.load.tab import CALLBACKS, check_callbacks
 from dashboard.figures import feature_grid, kernel_grid
 from tests.unit.test_wire import tiny_app
-from tests.wire import DashClient
+from tests.wire import DashClient, serve_in_thread
 
 RNG = np.random.default_rng(7)
 
@@ -56,3 +57,19 @@ def test_lt05_short_load_run_on_small_models(tmp_path) -> None:
     assert health["activation_cache_bytes_max"] <= health["activation_cache_budget"]
     assert health["forward_passes"] >= 8  # every session uploaded or chose its own images
     assert report["worker_restarts"] == 0 and report["server_returncode"] is not None
+
+
+def test_lt07_requests_spread_over_web_processes_without_stickiness() -> None:
+    apps, served = [tiny_app(), tiny_app()], [0, 0]
+    for i, app in enumerate(apps):
+        app.server.before_request(lambda i=i: served.__setitem__(i, served[i] + 1))
+    with serve_in_thread(apps[0]) as first, serve_in_thread(apps[1]) as second:
+        transport = SpreadTransport([first, second], LoadOptions(), seed=3)
+        try:
+            statuses = [transport.request("GET", "/_dash-layout")[0] for _ in range(40)]
+        finally:
+            transport.close()
+    assert statuses == [200] * 40
+    assert sum(served) == 40 and min(served) >= 5, served
+    with pytest.raises(ValueError, match="processes"):
+        check_options(LoadOptions(processes=0))

@@ -1,7 +1,12 @@
 """Load test: the server exactly as the Procfile runs it, many browser-like sessions, on loopback.
 
-``python -m bench.loadtest [--sessions 8] [--seconds 180] [--port N] [--out FILE]``
-(or ``python -m bench.load``)
+``python -m bench.loadtest [--sessions 8] [--seconds 180] [--port N] [--out FILE]
+[--processes N] [--redis]`` (or ``python -m bench.load``)
+
+``--redis`` first starts a private ``redis-server`` on a free loopback port and one Celery
+worker as the Procfile's ``worker:`` line says, ``REDIS_URL`` set for all; ``--processes N``
+starts N web processes (each on its own port) and sends every request of every session to
+one of them at random, as a router without sticky sessions does.
 
 Starts the Procfile's ``web:`` command (``$PORT`` substituted, bound to 127.0.0.1 instead of
 0.0.0.0), waits for ``/healthz``, reads ``/_dash-dependencies`` once, then runs N sessions in
@@ -24,6 +29,7 @@ shared with the tests and the benchmark:
 
 - ``options``: paths, mixes and ``LoadOptions``
 - ``server``: the server's environment and what its log says went wrong
+- ``cluster``: the web processes, Redis and worker a run starts; the spreading transport
 - ``oracle``: the direct-torch correctness checks of the figures
 - ``uploads``: generated images, bad files and weights a session uploads
 - ``record``: thread-safe latencies, errors and checks

@@ -34,6 +34,14 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep-log", action="store_true")
     parser.add_argument(
+        "--processes", type=int, default=1, help="web processes; requests spread, not sticky"
+    )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="start a private redis-server and the Procfile's worker; REDIS_URL for all",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="extra server env"
     )
     parser.add_argument(
@@ -58,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> LoadOptions:
         connections=args.connections,
         seed=args.seed,
         keep_log=args.keep_log,
+        processes=args.processes,
+        redis=args.redis,
         server_args=tuple(shlex.split(args.server_args)),
         extra_env=tuple(tuple(item.split("=", 1)) for item in args.env),
     )

@@ -47,3 +47,5 @@ class LoadOptions:
     server_args: tuple[str, ...] = ()  # appended after the Procfile's (experiments only)
     extra_env: tuple[tuple[str, str], ...] = ()  # e.g. (("MALLOC_ARENA_MAX", "2"),)
     keep_log: bool = False
+    processes: int = 1  # web processes, each request of a tab to any of them
+    redis: bool = False  # a private redis-server and one Celery worker, shared

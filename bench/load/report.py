@@ -52,7 +52,7 @@ def build_report(
     cache_seen = [int(h["activation_cache_bytes"]) for h in (*monitor.health, health_end)]
     # Worst case the model LRU holds the largest `model_cache` models at once.
     held = sum(sorted(sizes.values(), reverse=True)[: options.model_cache])
-    bound = worker_before + held + budget + IMAGE_STORE_BYTES
+    bound = worker_before + options.processes * (held + budget + IMAGE_STORE_BYTES)
     errors = dict(recorder.errors)
     requests = sum(len(v) for v in recorder.latency.values())
     restarts = len(monitor.worker_pids) - monitor.initial_workers
@@ -120,6 +120,19 @@ def build_report(
     }
 
 
+def processes_lines(report: dict) -> list[str]:
+    """Each process's RSS, when the run had several or a Redis and a worker."""
+    procs = report.get("processes")
+    if not procs or (procs["web"] == 1 and not procs["redis"]):
+        return []
+    peaks = ", ".join(f"{k} {v} MB" for k, v in procs["rss_peak_mb"].items())
+    after = ", ".join(f"{k} {v} MB" for k, v in procs["rss_after_mb"].items())
+    return [
+        f"{procs['web']} web processes, redis {'on' if procs['redis'] else 'off'}: "
+        f"RSS peak {peaks}; after {after}; forward passes {procs['forward_passes_total']}",
+    ]
+
+
 def summary(report: dict) -> str:
     """The report as a plain-text table."""
     lines = [
@@ -148,6 +161,7 @@ def summary(report: dict) -> str:
         f"{health['forward_passes']}; models cached max {health['models_cached_max']}; "
         f"forward hooks at the end {health['forward_hooks_end']}",
         f"worker restarts {report['worker_restarts']}; server log {report['server_log']}",
+        *processes_lines(report),
         f"RESULT: {'OK' if report['ok'] else 'PROBLEMS'}"
         f"{'' if report['memory_ok'] else ' (worker RSS peak above the bound)'}",
     ]

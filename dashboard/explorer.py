@@ -86,6 +86,8 @@ class Explorer:
         return self.models.get(name)
 
     def layer(self, model: LoadedModel, name: str | None) -> ConvLayer:
+        if name is None:  # the layer list is empty: its model could not be shown
+            raise ModelError("Choose a conv layer first.")
         for layer in model.conv_layers:
             if layer.name == name:
                 return layer

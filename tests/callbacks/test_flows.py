@@ -139,6 +139,14 @@ def test_cb04_click_selects_channel_and_patches_outlines(http: DashHTTP) -> None
     assert http.last_bytes < 40_000  # a 64×64 float32 map; the 256×256 photo stays put
 
 
+def test_cb04b_a_click_with_no_layer_chosen_is_a_sentence(http: DashHTTP) -> None:
+    """The layer list is empty while its model cannot be shown (weights lost, say)."""
+    state = view("custom", None, channel=0)
+    clicked = ["kernel-grid.clickData"]
+    out = http.call("channel-store.data", {**state, clicked[0]: click_kernel(1)}, clicked)
+    assert out["status.children"] == "Choose a conv layer first."
+
+
 def test_cb05_channel_beyond_new_layer_resets(http: DashHTTP) -> None:
     out = http.call("feature-grid.figure", view("custom", "0", channel=12), [LAYER])
     assert out["channel-store.data"] == 0

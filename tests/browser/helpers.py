@@ -174,3 +174,25 @@ def pixel_spot(dash_duo, graph: str, row: int, col: int) -> dict:
     return wait_for(
         lambda: dash_duo.driver.execute_script(_PIXEL, graph, row, col), message=f"#{graph}"
     )
+
+
+def settled_pixel_spot(dash_duo, graph: str, row: int, col: int) -> dict:
+    """``pixel_spot`` after scrolling ``graph`` to the middle of the viewport and letting the
+    page settle (panels below may still be growing): the same spot twice, inside the view."""
+    dash_duo.driver.execute_script(
+        "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", graph
+    )
+    height = dash_duo.driver.execute_script("return window.innerHeight")
+
+    def steady():
+        first = pixel_spot(dash_duo, graph, row, col)
+        time.sleep(0.3)
+        second = pixel_spot(dash_duo, graph, row, col)
+        inside = 0 <= second["y"] < height
+        if not inside:
+            dash_duo.driver.execute_script(
+                "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", graph
+            )
+        return second if inside and first == second else None
+
+    return wait_for(steady, 20, f"#{graph} to settle")

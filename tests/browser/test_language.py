@@ -11,10 +11,10 @@ from dashboard import ids
 from tests.browser.helpers import (
     DETAIL,
     FEATURE,
-    figure_state,
+    detail_title,
     find_cell,
-    pixel_spot,
     pointer,
+    settled_pixel_spot,
     start,
     wait_for,
     wait_for_grids,
@@ -78,11 +78,8 @@ def _click_map_pixel(dash_duo) -> None:
     """Select feature map 1, then click a pixel of its detail map."""
     cell = find_cell(dash_duo, FEATURE, [None, 1, None, None])
     pointer(dash_duo, cell["x"], cell["y"], click=True)
-    wait_for(lambda: figure_state(dash_duo, FEATURE)["shapes"], message="the outline")
-    dash_duo.driver.execute_script(
-        "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});", DETAIL
-    )
-    spot = pixel_spot(dash_duo, DETAIL, 3, 5)
+    wait_for(lambda: "通道 1 " in detail_title(dash_duo) + " ", 30, "the detail of channel 1")
+    spot = settled_pixel_spot(dash_duo, DETAIL, 3, 5)
     pointer(dash_duo, spot["x"], spot["y"], click=False)
     pointer(dash_duo, spot["x"], spot["y"], click=True)
 

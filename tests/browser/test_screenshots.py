@@ -16,9 +16,10 @@ from tests.browser.helpers import (
     DETAIL,
     FEATURE,
     choose,
+    detail_title,
     find_cell,
-    pixel_spot,
     pointer,
+    settled_pixel_spot,
     start,
     wait_for,
     wait_for_grids,
@@ -52,11 +53,13 @@ def _shoot(dash_duo, name: str) -> Path:
     return path
 
 
-def _explain_a_pixel(dash_duo) -> None:
+def _explain_a_pixel(dash_duo, lang: str) -> None:
     cell = find_cell(dash_duo, FEATURE, [None, 1, None, None])
     pointer(dash_duo, cell["x"], cell["y"], click=True)
-    _scroll_to(dash_duo, DETAIL, "center")
-    spot = pixel_spot(dash_duo, DETAIL, 14, 20)
+    with i18n.using(lang):
+        channel = _("channel {channel}").format(channel=1)  # as the detail's title says it
+    wait_for(lambda: f"{channel} " in detail_title(dash_duo) + " ", 30, "the detail of channel 1")
+    spot = settled_pixel_spot(dash_duo, DETAIL, 14, 20)
     pointer(dash_duo, spot["x"], spot["y"], click=True)
     wait_for(
         lambda: dash_duo.driver.execute_script(
@@ -81,7 +84,7 @@ def test_shot01_readme_screenshots(dash_duo, lang) -> None:
     )
     _open(dash_duo, f"lang={lang}")
     _shoot(dash_duo, f"{lang}-main")
-    _explain_a_pixel(dash_duo)
+    _explain_a_pixel(dash_duo, lang)
     _scroll_to(dash_duo, ids.EXPLAIN_PANEL)
     _shoot(dash_duo, f"{lang}-explain")
     with i18n.using(lang):

@@ -13,11 +13,21 @@ import math
 from collections.abc import Sequence
 
 from dashboard.errors import ModelError
-from dashboard.i18n import _
+from dashboard.i18n import N_, _
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PIXEL_MAX = {"0-1": 1.0, "0-255": 255.0}  # --value-range -> what a white pixel is
+# torchvision's InterpolationMode values, in words a translator can see
+INTERPOLATIONS = {
+    "nearest": N_("nearest"),
+    "nearest-exact": N_("nearest-exact"),
+    "bilinear": N_("bilinear"),
+    "bicubic": N_("bicubic"),
+    "box": N_("box"),
+    "hamming": N_("hamming"),
+    "lanczos": N_("lanczos"),
+}
 
 
 def pixel_max_of(value_range: str) -> float:
@@ -133,6 +143,8 @@ def describe_torchvision(transforms: object, family: str = "ImageNet") -> str:
     crop = list(getattr(transforms, "crop_size", []) or [])
     interpolation = getattr(transforms, "interpolation", None)
     how = getattr(interpolation, "value", None)
+    if how in INTERPOLATIONS:
+        how = _(INTERPOLATIONS[how])
     parts = []
     if len(resize) == 1:
         side = str(resize[0])

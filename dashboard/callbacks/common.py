@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import numpy as np
 from _plotly_utils.utils import to_typed_array_spec
-from dash import Patch
+from dash import Patch, State
 from dash.exceptions import PreventUpdate
 
-from dashboard import edge, urlstate
+from dashboard import edge, ids, urlstate
 from dashboard.errors import page_message
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
@@ -22,6 +22,16 @@ from dashboard.views import ANONYMOUS, DetailView, View
 log = logging.getLogger(__name__)
 # customdata column holding the output channel, per grid
 CLICK_CHANNEL = {"kernel": 2, "feature": 1, KernelMode.RGB: 3}
+
+# What view_of reads of the page, in its order: model, layer, image, channel, weights, session.
+VIEW_STATE = (
+    State(ids.MODEL_SELECT, "value"),
+    State(ids.LAYER_SELECT, "value"),
+    State(ids.IMAGE_STORE, "data"),
+    State(ids.CHANNEL_STORE, "data"),
+    State(ids.WEIGHTS_STORE, "data"),
+    State(ids.SESSION_STORE, "data"),
+)
 
 
 def guarded(on_error: Callable[[str], object]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, Patch, State, html, no_update
 
 from dashboard import edge, figures, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import VIEW_STATE, guarded, view_of
 from dashboard.explaining import Explainer
 from dashboard.i18n import N_, _, ngettext
 from dashboard.views import dead_sentence
@@ -23,12 +23,7 @@ def register_explain(app: Dash, explainer: Explainer) -> None:
         Output(ids.EXPLAIN_TOTAL, "data", allow_duplicate=True),
         Output(ids.FEATURE_DETAIL, "figure", allow_duplicate=True),
         Input(ids.FEATURE_DETAIL, "clickData"),
-        State(ids.MODEL_SELECT, "value"),
-        State(ids.LAYER_SELECT, "value"),
-        State(ids.IMAGE_STORE, "data"),
-        State(ids.CHANNEL_STORE, "data"),
-        State(ids.WEIGHTS_STORE, "data"),
-        State(ids.SESSION_STORE, "data"),
+        *VIEW_STATE,
         prevent_initial_call=True,
     )
     @guarded(lambda text: (figures.message_figure(text), text, None, no_update))
@@ -123,12 +118,7 @@ def register_explain(app: Dash, explainer: Explainer) -> None:
         Output(ids.FEATURE_GRID, "figure", allow_duplicate=True),
         Output(ids.STATS_TEXT, "children", allow_duplicate=True),
         Input(ids.STATS_HISTOGRAM, "selectedData"),
-        State(ids.MODEL_SELECT, "value"),
-        State(ids.LAYER_SELECT, "value"),
-        State(ids.IMAGE_STORE, "data"),
-        State(ids.CHANNEL_STORE, "data"),
-        State(ids.WEIGHTS_STORE, "data"),
-        State(ids.SESSION_STORE, "data"),
+        *VIEW_STATE,
         State(ids.GRID_SIZE, "data"),
         State(ids.SORT_SELECT, "value"),
         prevent_initial_call=True,

@@ -10,21 +10,12 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, dcc, no_update
 
 from dashboard import edge, exporting, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import VIEW_STATE, guarded, view_of
 from dashboard.errors import ExportError
 from dashboard.explaining import Explainer
 from dashboard.graph_config import EXPLAIN_GRAPH_CONFIG, GRAPH_CONFIG, graph_config
 from dashboard.i18n import N_
 
-# The view's state, in view_of's order after the model and layer.
-VIEW_STATE = (
-    State(ids.MODEL_SELECT, "value"),
-    State(ids.LAYER_SELECT, "value"),
-    State(ids.IMAGE_STORE, "data"),
-    State(ids.CHANNEL_STORE, "data"),
-    State(ids.WEIGHTS_STORE, "data"),
-    State(ids.SESSION_STORE, "data"),
-)
 # Each plot: its modebar config, what its image is called, and whether that names a channel.
 FIGURES = {
     ids.KERNEL_GRID: (GRAPH_CONFIG, "kernels", False),

@@ -169,6 +169,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
         config,
         models or build_registry(config, shared),
         ImageStore(budget_bytes=config.image_store_bytes, shared=shared),
+        shared,
     )
     jobs = Jobs(config, shared)  # Celery workers on Redis when shared, else forked children
     app = Dash(

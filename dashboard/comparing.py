@@ -47,7 +47,7 @@ def compare(explorer: Explorer, view: View, choice: str, shared: bool) -> Compar
         other, name = mirror_key(view.image), _("mirror of this image")
     else:
         other, name = choice, dict(explorer.sample_choices())[choice]
-    maps = explorer.layer_outputs(model, other, view.session + COMPARE_LANE)[layer.name]
+    maps = explorer.layer_output(model, other, layer.name, view.session + COMPARE_LANE)
     figure = figures.feature_detail(
         maps[view.channel],
         channel=view.channel,

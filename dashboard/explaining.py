@@ -8,7 +8,7 @@ in a lane of the session's own, so hooks never meet another pass on the shared m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,6 +20,7 @@ from dashboard.analysis.path import LayerInput, layer_input
 from dashboard.analysis.stats import channels_in_range, sort_order
 from dashboard.caching import ComputeOnceCache
 from dashboard.errors import ModelError
+from dashboard.explained import Explained, UnitRecord, explained_from, unit_record
 from dashboard.explorer import Explorer, overview_cells
 from dashboard.exporting import ExplanationRecord
 from dashboard.figures.highlight import channels_outline
@@ -38,20 +39,6 @@ EXPLAIN_LANE = "/explain"
 TOP_TERMS = 3  # input channels drawn as patch, kernel and product
 
 
-@dataclass(frozen=True)
-class Explained:
-    """One explained unit: what both the panel and its export are made of."""
-
-    view: View  # with the channel clamped to the layer
-    layer: str
-    parts: analysis.Contributions
-    shown: float  # the map's value at the unit
-    measured: analysis.Box | None
-    theoretical: analysis.Box | None
-    input_size: tuple[int, int]
-    plain: bool  # the way to the layer is a plain stack (a theoretical field exists)
-
-
 class Explainer:
     """The explanation panel, the overlay, the layer statistics and feature visualisations."""
 
@@ -61,7 +48,8 @@ class Explainer:
         # What a layer received for (model key, image, layer): a few MB at most, reused by
         # every click on the same map.
         self._inputs: ComputeOnceCache[LayerInput] = ComputeOnceCache(8)
-        # The last units explained: a few KB each; an export reads the one just shown.
+        # The last units explained: a few KB each; an export reads the one just shown. With
+        # a shared store every process reads what one computed (``explained.py``).
         self._units: ComputeOnceCache[Explained] = ComputeOnceCache(16)
 
     def _layer_input(self, view: View, model, layer, x: torch.Tensor) -> LayerInput:
@@ -97,6 +85,16 @@ class Explainer:
             return found
 
         def compute() -> Explained:
+            results = self.explorer.results
+            stored = None if results is None else results.record(key, UnitRecord)
+            if stored is not None:
+                return explained_from(stored, view)
+            unit = decompose()
+            if results is not None:
+                results.put_record(key, unit_record(unit))
+            return unit
+
+        def decompose() -> Explained:
             x = self.explorer.input_tensor(model, view.image)
             seen = self._layer_input(view, model, layer, x)
             conv = model.module.get_submodule(layer.name)

@@ -26,7 +26,9 @@ from dashboard.i18n import _, current_language
 from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
 from dashboard.modes import KernelMode, SortKey
+from dashboard.results import SharedResults
 from dashboard.samples import RANDOM_KEY, ImageStore, is_mirror, mirror_key, sample_label
+from dashboard.shared import SharedStore
 from dashboard.views import (
     ANONYMOUS,
     DetailView,
@@ -45,6 +47,10 @@ log = logging.getLogger(__name__)
 PREDICTION_LANE = "/predictions"
 
 
+class _NotShared(Exception):
+    """The shared store does not hold a layer asked for (a miss, or Redis down)."""
+
+
 def _figure_json(figure: go.Figure) -> dict:
     return figure.to_plotly_json()
 
@@ -57,6 +63,7 @@ class Explorer:
         config: Config,
         models: ModelRegistry | None = None,
         images: ImageStore | None = None,
+        shared: SharedStore | None = None,
     ) -> None:
         self.config = config
         self.models = models or ModelRegistry(
@@ -65,7 +72,11 @@ class Explorer:
             max_weights_bytes=config.max_weights_bytes,
         )
         self.images = images or ImageStore()
+        # Every conv layer per (model key, image key) after a pass here; with REDIS_URL also
+        # single layers per (model key, image key, layer) read from the shared store.
         self.activations = activation_cache(config.cache_bytes)
+        self.results = SharedResults(shared) if shared is not None else None
+        self.forward_passes = 0  # activation passes this process ran
         # One pass at a time on every torch thread, fair between sessions; a request stops
         # waiting after request_timeout_s while its pass finishes into the cache.
         self.queue = InferenceQueue(config.max_pending_passes, config.request_timeout_s)
@@ -128,15 +139,20 @@ class Explorer:
     def layer_outputs(
         self, model: LoadedModel, image_key: str, session: str = ANONYMOUS
     ) -> Activations:
-        """Every conv layer's output for this (model, image): one forward pass, then cached."""
+        """Every conv layer's output for this (model, image): one forward pass, then cached
+        (and published to the shared store, for every other process)."""
         key = (model.key, image_key)
         cached = self.activations.peek(key)
         if cached is not None:
             return cached
+        names = [c.name for c in model.conv_layers]
 
         def forward() -> Activations:
-            x = self.input_tensor(model, image_key)
-            return capture_activations(model.module, x, [c.name for c in model.conv_layers])
+            self.forward_passes += 1  # only the inference thread runs passes
+            outputs = capture_activations(model.module, self.input_tensor(model, image_key), names)
+            if self.results is not None:
+                self.results.publish(model.key, image_key, outputs)
+            return outputs
 
         return self.queue.run(
             session,
@@ -144,6 +160,45 @@ class Explorer:
             lambda: self.activations.get_or_compute(key, forward),
             what=_("Running {model} on this image").format(model=model.label),
         )
+
+    def layer_output(
+        self, model: LoadedModel, image_key: str, layer: str, session: str = ANONYMOUS
+    ) -> np.ndarray:
+        """One conv layer's output: from this process, else the shared store (only that
+        layer's bytes), else a forward pass (:meth:`layer_outputs`)."""
+        key = (model.key, image_key)
+        held = self.activations.peek(key)
+        if held is not None:
+            return held[layer]
+        if self.results is not None:
+            try:
+                return self.activations.get_or_compute(
+                    (*key, layer), lambda: self._read_shared(model.key, image_key, layer)
+                )[layer]
+            except _NotShared:
+                pass  # waiters retry the read, then join the one pass (queued, with its timeout)
+        return self.layer_outputs(model, image_key, session)[layer]
+
+    def _read_shared(self, model_key: str, image_key: str, layer: str) -> Activations:
+        """``{layer: its output}`` read from the shared store; :class:`_NotShared` when it is
+        not there (or Redis does not answer): the caller runs the pass."""
+        array = self.results.layer(model_key, image_key, layer)
+        if array is None:
+            raise _NotShared
+        return {layer: array}
+
+    def outputs_ready(self, model_key: str, image_key: str) -> bool:
+        """Whether this process or the shared store already holds every conv layer's output
+        for (model, image), so that showing any layer needs no forward pass: no array is
+        transferred (one EXISTS). False while this process has not built that model (its
+        layers are not known here; showing its kernels builds it)."""
+        model = next((m for m in self.models.cached() if m.key == model_key), None)
+        if model is None:
+            return False
+        if self.activations.peek((model_key, image_key)) is not None:
+            return True
+        names = [c.name for c in model.conv_layers]
+        return self.results is not None and self.results.ready(model_key, image_key, names)
 
     def warm(self, model_name: str, image_key: str) -> None:
         """Build ``model`` and run it on ``image_key`` into the caches, so that the first
@@ -166,7 +221,8 @@ class Explorer:
         key = (model.key, view.image)
         scores = self._predictions.peek(key)
         if scores is None:
-            self.layer_outputs(model, view.image, view.session)
+            if not self.outputs_ready(model.key, view.image):
+                self.layer_outputs(model, view.image, view.session)
 
             def forward() -> tuple[ClassScore, ...]:
                 x = self.input_tensor(model, view.image)
@@ -198,7 +254,7 @@ class Explorer:
     def maps(self, view: View) -> tuple[LoadedModel, ConvLayer, np.ndarray, View]:
         """Model, layer, its outputs, and the view with its channel clamped to the layer."""
         model, layer = self.resolve(view)
-        maps = self.layer_outputs(model, view.image, view.session)[layer.name]
+        maps = self.layer_output(model, view.image, layer.name, view.session)
         channel = view.channel if 0 <= view.channel < maps.shape[0] else 0
         return model, layer, maps, replace(view, channel=channel)
 
@@ -411,7 +467,7 @@ class Explorer:
             "status": "ok",
             "activation_cache_bytes": self.activations.used,
             "activation_cache_budget": self.activations.budget,
-            "forward_passes": self.activations.stats.forward_passes,
+            "forward_passes": self.forward_passes,
             "prediction_passes": self._predictions.stats.forward_passes,
             "passes_pending": self.queue.pending,
             "passes_refused": self.queue.refused,
@@ -420,6 +476,11 @@ class Explorer:
                 len(m._forward_hooks) + len(m._forward_pre_hooks)
                 for model in models
                 for m in model.module.modules()
+            ),
+            **(
+                {}
+                if self.results is None
+                else {"shared_" + k: n for k, n in self.results.counts().items()}
             ),
         }
 

@@ -14,9 +14,7 @@ never pickled: whatever can write to Redis cannot make a web process run code.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import io
 import logging
 import os
 import tempfile
@@ -24,12 +22,12 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import diskcache
-import numpy as np
 import torch
 from dash import DiskcacheManager
 
 from dashboard.celery_jobs import Heartbeats, WatchedCeleryManager, celery_app_for
 from dashboard.config import Config
+from dashboard.records import record_bytes, record_from
 from dashboard.shared import SharedStore
 
 log = logging.getLogger(__name__)
@@ -101,24 +99,6 @@ def _result_key(key: Hashable) -> tuple:
 
 def _shared_key(key: Hashable) -> str:
     return "result:" + hashlib.sha256(repr(key).encode()).hexdigest()
-
-
-def record_bytes(record: object) -> bytes:
-    """A dataclass of arrays, numbers and strings as ``.npz`` bytes (no pickle)."""
-    buffer = io.BytesIO()
-    fields = {f.name: np.asarray(getattr(record, f.name)) for f in dataclasses.fields(record)}
-    np.savez(buffer, **fields)
-    return buffer.getvalue()
-
-
-def record_from(kind: type[T], data: bytes) -> T:
-    """:func:`record_bytes` read back: 0-d arrays become Python numbers and strings."""
-    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
-        values = {
-            f.name: arrays[f.name].item() if arrays[f.name].ndim == 0 else arrays[f.name]
-            for f in dataclasses.fields(kind)
-        }
-    return kind(**values)
 
 
 def in_job_process() -> None:

@@ -98,6 +98,35 @@ class SharedStore:
         except _DOWN as exc:
             raise _down(exc) from None
 
+    def put_many(self, values: dict[str, bytes]) -> None:
+        """Store every ``{key: value}`` with the store's TTL, in one pipelined round trip.
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        ttl_ms = self.ttl_s * 1000
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(KEY_PREFIX + key, value, px=ttl_ms)
+                pipe.execute()
+        except _DOWN as exc:
+            raise _down(exc) from None
+
+    def count(self, keys: list[str]) -> int:
+        """How many of ``keys`` hold a value now (one ``EXISTS``, no values sent, TTLs
+        untouched).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        if not keys:
+            return 0
+        try:
+            return int(self.client.exists(*(KEY_PREFIX + key for key in keys)))
+        except _DOWN as exc:
+            raise _down(exc) from None
+
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds a value now (its TTL untouched).
 

@@ -26,6 +26,7 @@ from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.models.classes import read_class_names
 from dashboard.samples import ImageStore
 from dashboard.shared import SharedStore
+from dashboard.signing import install_signing_secret
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # plotly.js's official cartesian bundle (heatmap, image, scatter: all our figures draw):
@@ -183,6 +184,8 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     app.scripts.append_script(PLOTLY_BUNDLE)
     app.scripts.append_script(PLOTLY_LOCALES)
     server = app.server
+    # the same in every process, so a job started through one is polled through another
+    install_signing_secret(server, config, shared)
     if config.compress:
         compress(server)
     # Refuse oversized requests before Flask reads them.

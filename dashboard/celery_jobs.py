@@ -161,7 +161,12 @@ class WatchedCeleryManager(CeleryManager):
         return job
 
     def get_result(self, key, job):
-        """The job's answer, UNDEFINED while it runs.
+        """The job's answer, UNDEFINED while it runs or once it was cancelled.
+
+        A revoked job was cancelled (the page's cancel button, through ``terminate_job``):
+        UNDEFINED then, as Dash's own managers answer, so that Dash ends it on the page
+        without an answer and the page keeps its "Cancelled" sentence; a poll already on
+        its way when the cancel arrived must not call it lost.
 
         Raises:
             JobLostError: its worker died, or no worker took it within ``queue_s``.
@@ -172,7 +177,7 @@ class WatchedCeleryManager(CeleryManager):
             if result is not self.UNDEFINED or not job:
                 return result
             state = self.get_task(job).state
-            if state not in ("FAILURE", "REVOKED") and self.heartbeats.alive(job):
+            if state == "REVOKED" or (state != "FAILURE" and self.heartbeats.alive(job)):
                 return result
         log.warning("background job %s lost (Celery state %s, no heartbeat)", job, state)
         self.terminate_job(job)  # a queued one is then never run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -128,6 +129,10 @@ class Config:
     # is given up. The page then says so and its start button works again.
     jobs_stale_s: float = 30.0
     jobs_queue_s: float = 300.0
+    # Signs background-job handles (Flask's secret_key): the same in every process, so a job
+    # started through one is polled and cancelled through another. None: with Redis, one
+    # created there once and shared (dashboard/signing.py). Never printed (repr=False).
+    secret_key: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -170,8 +175,11 @@ ENV: dict[str, str] = {
     },
 }
 # Other names a field is read from when its own variable is unset: REDIS_URL is what a PaaS
-# sets when a Redis add-on is attached.
-ENV_ALIASES: dict[str, tuple[str, ...]] = {"redis_url": ("REDIS_URL",)}
+# sets when a Redis add-on is attached; SECRET_KEY what Flask deployments usually set.
+ENV_ALIASES: dict[str, tuple[str, ...]] = {
+    "redis_url": ("REDIS_URL",),
+    "secret_key": ("SECRET_KEY",),
+}
 # Fields whose text needs more than int() or float(); the same parsers read the CLI flags.
 # Each takes (text, name of the option or variable for its sentence).
 PARSERS: dict[str, Callable[[str, str], object]] = {

@@ -127,6 +127,20 @@ class SharedStore:
         except _DOWN as exc:
             raise _down(exc) from None
 
+    def put_once(self, key: str, value: bytes) -> bytes:
+        """The bytes under ``key``, set to ``value`` first if it holds none (``SET NX``), and
+        kept without a TTL: whoever writes first, every caller gets the same bytes.
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        try:
+            self.client.set(KEY_PREFIX + key, value, nx=True)
+            stored = self.client.get(KEY_PREFIX + key)
+        except _DOWN as exc:
+            raise _down(exc) from None
+        return value if stored is None else stored  # None: deleted in between (FLUSHALL)
+
     def exists(self, key: str) -> bool:
         """Whether ``key`` holds a value now (its TTL untouched).
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 import time
 
+from dash import Dash
 from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.keys import Keys
 
@@ -119,13 +120,15 @@ DETAIL = ids.FEATURE_DETAIL
 MODELS = ModelRegistry(cache_size=4)  # shared by every browser test's app: VGG16 is built once
 
 
-def start(dash_duo, **settings) -> None:
+def start(dash_duo, **settings) -> Dash:
+    """A fresh app with ``settings``, served to ``dash_duo`` once its grids show; the app."""
     # each app its own jobs folder: no feature visualisation stored by an earlier run
     settings.setdefault("jobs_dir", tempfile.mkdtemp(prefix="convscope-jobs-"))
     app = create_app(Config(cache_mb=512, request_timeout_s=120, **settings), models=MODELS)
     # CONVSCOPE_TEST_PORT lets two suites run side by side on one machine
     dash_duo.start_server(app, port=int(os.environ.get("CONVSCOPE_TEST_PORT", "8050")))
     wait_for_grids(dash_duo)
+    return app
 
 
 def wait_for_grids(dash_duo, timeout: float = 60) -> None:

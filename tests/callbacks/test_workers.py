@@ -8,6 +8,7 @@ job until the answer (``DashClient.post``).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +20,11 @@ from dashboard.config import Config
 from dashboard.i18n import _
 from tests.celery_worker import STALE_S, STEPS, WORKER_ENV, CeleryWorker
 from tests.unit.test_shared_store import DOWN
-from tests.wire import DashClient, ExplorerTab
+from tests.wire import ENDPOINT, DashClient, ExplorerTab
 
 FIGURE, STATUS = "featurevis-figure.figure", "featurevis-status.children"
 START, PROGRESS = "featurevis-start.n_clicks", "featurevis-progress.value"
+CANCEL, CANCEL_ID = "featurevis-cancel.n_clicks", "featurevis-cancel.id"
 STORED_NOTE = "Computed earlier (stored)."
 
 
@@ -134,3 +136,41 @@ def test_cw04_no_worker_is_a_sentence_after_the_queue_allowance(redis_server, tm
     with i18n.using("zh"):
         chinese = _(NOT_TAKEN).format(seconds=2)
     assert press(tab).outputs[STATUS] == chinese != NOT_TAKEN.format(seconds=2)
+
+
+def test_cw05_a_cancelled_job_ends_without_an_answer_not_as_a_lost_worker(
+    redis_server, tmp_path
+) -> None:
+    """The renderer polls once more after the cancel: that poll must end the job without an
+    answer (the page keeps "Cancelled"), not call the revoked job's worker lost."""
+    slow = {**WORKER_ENV, "CONVSCOPE_FEATUREVIS_STEPS": "100000"}
+    worker = CeleryWorker(tmp_path / "worker.log", redis_server.url, slow).start()
+    try:
+        tab = page(web(redis_server.url, tmp_path))
+        transport, values = tab.client.transport, {**tab.values, START: 1}
+        payload = json.dumps(tab.client.body(FIGURE, values, [START])).encode()
+        job = json.loads(transport.request("POST", ENDPOINT, payload)[1])
+        poll = f"{ENDPOINT}?cacheKey={job['cacheKey']}&job={job['job']}"
+
+        def answer() -> tuple[int, dict]:
+            status, data = transport.request("POST", poll, payload)
+            return status, json.loads(data) if status == 200 else {}
+
+        deadline = time.monotonic() + 60
+        while "progress" not in answer()[1]:  # running on the worker
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.1)
+        cancel = json.dumps(tab.client.body(CANCEL_ID, {**values, CANCEL: 1}, [CANCEL]))
+        status, _ = transport.request("POST", f"{ENDPOINT}?cancelJob={job['job']}", cancel.encode())
+        assert status in (200, 204)
+        deadline = time.monotonic() + 20
+        while (polled := answer())[0] == 200:
+            assert "response" not in polled[1], polled[1]  # no answer, above all no "lost"
+            assert time.monotonic() < deadline, "the cancelled job never ended"
+            time.sleep(0.1)
+        assert polled[0] == 204  # ended without an answer, as on Dash's own managers
+        while "Terminating" not in worker.log():  # the task's process ended, not left running
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.1)
+    finally:
+        worker.stop()

@@ -113,3 +113,12 @@ def test_cfg11_a_bad_redis_url_names_its_variable_never_its_password() -> None:
     assert "s3cret" not in str(caught.value)
     with pytest.raises(ValueError, match=r"^--redis-url must be"):
         config_from_env({}, redis_url="localhost:6379")
+
+
+def test_cfg12_the_signing_secret_from_ours_or_flasks_variable_never_printed() -> None:
+    assert Config().secret_key is None and config_from_env({}).secret_key is None
+    assert config_from_env({"SECRET_KEY": "flask-s"}).secret_key == "flask-s"
+    both = {"SECRET_KEY": "flask-s", "CONVSCOPE_SECRET_KEY": "ours-s"}
+    config = config_from_env(both)
+    assert config.secret_key == "ours-s"
+    assert "ours-s" not in repr(config) and "ours-s" not in str(config)

@@ -176,3 +176,14 @@ def test_sh09_weights_over_the_cap_are_refused_before_loading(redis_server) -> N
     with pytest.raises(WeightsError, match="larger than the server can share"):
         registry.with_uploaded_weights("custom", payload, "big.safetensors")
     assert redis_server.client().dbsize() == 0
+
+
+def test_sh10_put_once_the_first_value_wins_and_has_no_ttl(redis_server) -> None:
+    first, second = store(redis_server), store(redis_server)
+    assert first.put_once("once", b"a") == b"a"
+    assert second.put_once("once", b"b") == b"a"  # the second writer reads the first value
+    assert redis_server.client().ttl(KEY_PREFIX + "once") == -1  # never expires
+    redis_server.stop()
+    with pytest.raises(SharedStoreError) as caught:
+        first.put_once("once", b"c")
+    assert str(caught.value) == DOWN

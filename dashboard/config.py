@@ -128,6 +128,9 @@ class Config:
     # is given up. The page then says so and its start button works again.
     jobs_stale_s: float = 30.0
     jobs_queue_s: float = 300.0
+    # With Redis, a model whose weights take at least this many MB runs its first pass on
+    # an image (and downloads its weights) on a worker, not in a web process (preparing.py).
+    worker_model_mb: float = 50.0
 
     @property
     def max_upload_bytes(self) -> int:

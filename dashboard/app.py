@@ -24,6 +24,7 @@ from dashboard.jobs import Jobs
 from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.models.classes import read_class_names
+from dashboard.models.zoo import ON_WORKER
 from dashboard.preparing import Preparer
 from dashboard.samples import ImageStore
 from dashboard.shared import SharedStore
@@ -134,8 +135,9 @@ def build_registry(
 
     With a shared store only workers download pretrained weights (``preparing.py``).
     """
+    here = shared is None or on_worker
     return ModelRegistry(
-        allow_download=config.allow_download and (shared is None or on_worker),
+        allow_download=(config.allow_download if here else config.allow_download and ON_WORKER),
         cache_size=config.model_cache,
         max_weights_bytes=config.max_weights_bytes,
         user_model=load_user_config(config) if config.user_model else None,

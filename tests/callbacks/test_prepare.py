@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dashboard.app import create_app
 from dashboard.celery_jobs import WORKER_LOST
 from dashboard.config import Config
+from dashboard.models.zoo import ON_WORKER
 from dashboard.preparing import weight_bytes
 from tests.callbacks.reference import conv_output
 from tests.callbacks.test_sessions import check_feature_grid
@@ -153,6 +154,6 @@ def test_pw04_a_web_process_whose_model_differs_computes_it_itself_once_the_work
 
 def test_pw05_the_web_process_never_downloads_with_workers(redis_server) -> None:
     config = Config(redis_url=redis_server.url, allow_download=True)
-    assert create_app(config).explorer.models.allow_download is False
+    assert create_app(config).explorer.models.allow_download == ON_WORKER
     worker = create_app(config, on_worker=True)
     assert worker.explorer.models.allow_download is True

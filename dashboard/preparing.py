@@ -96,8 +96,7 @@ class Preparer:
         """
         if self.needs_worker(model, image_key):
             raise PreparingError(
-                "{model} runs its first pass on this image on a worker; the panels fill in "
-                "when it is done (progress under the model choice).",
+                "{model} runs on a worker for this image first; the maps fill in when it is done.",
                 model=model.label,
             )
 

@@ -40,7 +40,7 @@ class Session(CheckedTab):
             return
         out = self.call("on_need", changed)
         if out and out.get("prepare-request.data"):
-            self.call("on_prepare", ["prepare-request.data"])
+            self.call("on_prepare", ["prepare-start.n_clicks"])
 
     def switch_model(self) -> None:
         models = list(self.options.models)  # run() has checked they are all in MODEL_MIX

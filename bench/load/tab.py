@@ -26,7 +26,7 @@ CALLBACKS = {
     "on_select": "channel-store.data",
 }
 # With REDIS_URL only: a big model's first pass on a worker (dashboard/callbacks/prepare.py).
-WORKER_CALLBACKS = {"on_need": "prepare-request.data", "on_prepare": "prepared.data"}
+WORKER_CALLBACKS = {"on_need": "prepare-box.hidden", "on_prepare": "prepared.data"}
 
 
 def check_callbacks(client: DashClient) -> None:

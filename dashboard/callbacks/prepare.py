@@ -9,7 +9,7 @@ it is done the image store is set again to the same image, so every panel that s
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import Dash, Input, Output, State, ctx, no_update, set_props
 
 from dashboard import i18n, ids
 from dashboard.callbacks.common import guarded, view_of
@@ -47,28 +47,33 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
     """Register the request, the job, its cancel note and the panels' refresh."""
     explorer = preparer.explorer
 
+    # The request goes out as a press of the start button (set_props, not an Output): with a
+    # store as its input, Dash 4.4 started the job with no request on every page load.
     @app.callback(
-        Output(ids.PREPARE_REQUEST, "data"),
         Output(ids.PREPARE_BOX, "hidden"),
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.IMAGE_STORE, "data"),
         Input(ids.WEIGHTS_STORE, "data"),
         State(ids.PREPARE_REQUEST, "data"),
         State(ids.PREPARED, "data"),
+        State(ids.PREPARE_START, "n_clicks"),
     )
-    @guarded(lambda text: (no_update, no_update))  # the panels say it too
-    def on_need(model, image, weights, asked, done):
+    @guarded(lambda text: no_update)  # the panels say it too
+    def on_need(model, image, weights, asked, done, presses):
         view = view_of(explorer, model, None, image, 0, weights, None)
         request = _request(view)
         if not preparer.needs_worker(explorer.model(view.model, view.weights), view.image):
-            return no_update, not _same_view(done, request)  # "ran on a worker" stays shown
-        return (no_update if asked == request else request), False
+            return not _same_view(done, request)  # "ran on a worker" stays shown
+        if asked != request:
+            set_props(ids.PREPARE_REQUEST, {"data": request})
+            set_props(ids.PREPARE_START, {"n_clicks": (presses or 0) + 1})
+        return False
 
     @app.callback(
         Output(ids.PREPARED, "data"),
         Output(ids.PREPARE_STATUS, "children"),
-        Input(ids.PREPARE_REQUEST, "data"),
         Input(ids.PREPARE_START, "n_clicks"),
+        State(ids.PREPARE_REQUEST, "data"),
         State(ids.LANG_SELECT, "value"),
         background=True,
         running=[
@@ -89,7 +94,7 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
         # worker lost (dashboard/celery_jobs.py).
         on_error=_job_failed,
     )
-    def on_prepare(set_progress, request, _clicks, language):
+    def on_prepare(set_progress, _clicks, request, language):
         """Runs on a Celery worker: no request there, so the language comes as a value."""
         in_job_process()
         with i18n.using(language):

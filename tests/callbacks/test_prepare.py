@@ -27,7 +27,7 @@ PREPARED, STAGE = "prepared.data", "prepare-stage.children"
 PREPARE_STATUS = "prepare-status.children"
 START = "prepare-start.n_clicks"
 IMAGE = "sample:chelsea.png"
-WAITING = "runs its first pass on this image on a worker"
+WAITING = "runs on a worker for this image first; the maps fill in when it is done."
 
 
 def web(redis_url: str, **settings) -> DashClient:
@@ -47,13 +47,14 @@ def opened(client: DashClient, model: str = "tinyvgg") -> ExplorerTab:
     tab.set({"image-store.data": IMAGE, "sample-select.value": IMAGE})
     changed = tab.set({"model-select.value": model})
     tab.fire("layer-select.options", changed)
-    tab.fire(REQUEST, changed)
+    tab.fire(BOX, changed)
     return tab
 
 
-def run_job(tab: ExplorerTab, trigger: str = REQUEST):
-    """The job the request (or the button) starts, followed until its answer."""
-    reply = tab.post(PREPARED, [trigger])
+def run_job(tab: ExplorerTab):
+    """The job a press of the start button (by on_need, or the visitor) starts, followed
+    until its answer."""
+    reply = tab.post(PREPARED, [START])
     reply.raise_for_status()
     tab.apply(reply)
     return reply
@@ -66,9 +67,12 @@ def test_pw01_the_worker_runs_the_first_pass_and_the_web_process_runs_none(
     tab = opened(client)
     assert tab.values[BOX] is False
     assert tab.values[REQUEST]["model"] == "tinyvgg" and tab.values[REQUEST]["image"] == IMAGE
-    waiting = tab.post(FEATURES, ["layer-select.value"])
-    assert WAITING in waiting.outputs[STATUS]  # a sentence, no forward pass here
-    assert WAITING in str(tab.post(PREDICTIONS, ["model-select.value"]).outputs[PREDICTIONS])
+    assert tab.values[START] == 1  # pressed for the visitor
+    waiting = tab.post(FEATURES, ["layer-select.value"]).outputs
+    note = waiting[FEATURES]["layout"]["annotations"][0]["text"]
+    assert note == "TinyVGG " + WAITING and waiting[STATUS] == ""  # quiet: not an error
+    predictions = str(tab.post(PREDICTIONS, ["model-select.value"]).outputs[PREDICTIONS])
+    assert "The top classes appear when the worker is done." in predictions
 
     done = run_job(tab)
     assert done.outputs[PREPARED]["key"] == "tinyvgg:shipped"
@@ -87,7 +91,7 @@ def test_pw01_the_worker_runs_the_first_pass_and_the_web_process_runs_none(
     assert explorer.activations.stats.forward_passes == 0  # read from Redis, not run here
     assert explorer.health()["prediction_passes"] == 0
     # the request is not sent again for what is done; the box stays with its sentence
-    again = tab.post(REQUEST, ["image-store.data"]).outputs
+    again = tab.post(BOX, ["image-store.data"]).outputs
     assert REQUEST not in again and again[BOX] is False
 
 
@@ -98,7 +102,7 @@ def test_pw02_small_models_and_no_redis_never_wait_for_a_worker(redis_server) ->
     assert tab.values[BOX] is True and tab.values[REQUEST] is None
     assert tab.post(FEATURES, ["layer-select.value"]).outputs[STATUS] == ""
     alone = DashClient(create_app(Config(cache_mb=64, worker_model_mb=0)))
-    assert REQUEST not in alone.deps  # the embedded default has no worker to send to
+    assert BOX not in alone.deps  # the embedded default has no worker to send to
     features = ExplorerTab(alone)
     features.set({"model-select.value": "tinyvgg", "layer-select.value": "block1.0"})
     assert features.post(FEATURES, ["layer-select.value"]).outputs[STATUS] == ""
@@ -129,8 +133,8 @@ def test_pw03_a_killed_worker_is_a_sentence_and_the_button_runs_it_again(
         worker.kill()
     restarted = CeleryWorker(tmp_path / "worker.log", redis_server.url, WORKER_ENV).start()
     try:
-        tab.set({START: 1})
-        done = run_job(tab, START)
+        tab.set({START: tab.values[START] + 1})  # the visitor presses it again
+        done = run_job(tab)
         assert done.outputs[PREPARED]["model"] == "vgg16"
     finally:
         restarted.stop()

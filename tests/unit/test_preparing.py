@@ -61,7 +61,7 @@ def test_pr02_only_big_models_without_outputs_wait_and_never_on_a_worker() -> No
     assert big.needs_worker(model, RANDOM_KEY)
     assert not small.needs_worker(model, RANDOM_KEY) and not worker.needs_worker(model, RANDOM_KEY)
     web.gate = big.check
-    with pytest.raises(PreparingError, match="TinyVGG runs its first pass"):
+    with pytest.raises(PreparingError, match="TinyVGG runs on a worker for this image first"):
         web.layer_outputs(model, RANDOM_KEY)
     assert web.activations.stats.forward_passes == 0
     # the worker's run, here on the same explorer without its gate

@@ -24,6 +24,8 @@ from dashboard.jobs import Jobs
 from dashboard.layout import build_layout
 from dashboard.models import LoadedModel, ModelRegistry, load_user_model
 from dashboard.models.classes import read_class_names
+from dashboard.models.zoo import ON_WORKER
+from dashboard.preparing import Preparer
 from dashboard.samples import ImageStore
 from dashboard.shared import SharedStore
 from dashboard.signing import install_signing_secret
@@ -127,10 +129,16 @@ def compress(server: Flask) -> None:
     Compress(server)
 
 
-def build_registry(config: Config, shared: SharedStore | None = None) -> ModelRegistry:
-    """The app's models, as ``config`` says (with the user's model when one is named)."""
+def build_registry(
+    config: Config, shared: SharedStore | None = None, on_worker: bool = False
+) -> ModelRegistry:
+    """The app's models, as ``config`` says (with the user's model when one is named).
+
+    With a shared store only workers download pretrained weights (``preparing.py``).
+    """
+    here = shared is None or on_worker
     return ModelRegistry(
-        allow_download=config.allow_download,
+        allow_download=(config.allow_download if here else config.allow_download and ON_WORKER),
         cache_size=config.model_cache,
         max_weights_bytes=config.max_weights_bytes,
         user_model=load_user_config(config) if config.user_model else None,
@@ -156,11 +164,14 @@ def health_check(explorer: Explorer, shared: SharedStore | None):
     return healthz
 
 
-def create_app(config: Config | None = None, *, models: ModelRegistry | None = None) -> Dash:
+def create_app(
+    config: Config | None = None, *, models: ModelRegistry | None = None, on_worker: bool = False
+) -> Dash:
     """Build the Dash app for ``config``; nothing heavy happens until the first request.
 
     ``models`` lets tests share one registry (built models) between apps. With
-    ``config.redis_url``, uploads are also kept in Redis (``shared.py``) for every process.
+    ``config.redis_url``, uploads are also kept in Redis (``shared.py``) for every process,
+    and big models' first passes run on workers (``on_worker``: this is one of them).
     """
     config = config or Config()
     # One process's threads share the cores: torch must not oversubscribe them.
@@ -168,10 +179,15 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     shared = SharedStore.from_config(config)
     explorer = Explorer(
         config,
-        models or build_registry(config, shared),
+        models or build_registry(config, shared, on_worker),
         ImageStore(budget_bytes=config.image_store_bytes, shared=shared),
         shared,
     )
+    preparer = None
+    if shared is not None:
+        preparer = Preparer(explorer, shared, config.worker_model_mb, on_worker)
+        if not on_worker:
+            explorer.gate = preparer.check
     jobs = Jobs(config, shared)  # Celery workers on Redis when shared, else forked children
     app = Dash(
         __name__,
@@ -204,7 +220,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
             default_sample,
             config.max_upload_bytes,
             config.max_weights_bytes,
-            config.allow_download,
+            config.allow_download and shared is None,  # else a worker downloads
             session_id=secrets.token_hex(16),
         )
 
@@ -214,7 +230,7 @@ def create_app(config: Config | None = None, *, models: ModelRegistry | None = N
     app.interpolate_index = lambda **parts: index(**parts).replace(
         "<html>", f'<html lang="{i18n.current_language()}">', 1
     )
-    register_callbacks(app, Explainer(explorer, jobs))
+    register_callbacks(app, Explainer(explorer, jobs), preparer)
     app.explorer = explorer  # for tests and the benchmark: caches and their stats
     app.jobs = jobs  # dashboard/worker.py runs this app's jobs on its Celery app
     app.first_view = (default_model, default_sample)  # what a new page shows first

@@ -133,6 +133,9 @@ class Config:
     # started through one is polled and cancelled through another. None: with Redis, one
     # created there once and shared (dashboard/signing.py). Never printed (repr=False).
     secret_key: str | None = dataclasses.field(default=None, repr=False)
+    # With Redis, a model whose weights take at least this many MB runs its first pass on
+    # an image (and downloads its weights) on a worker, not in a web process (preparing.py).
+    worker_model_mb: float = 50.0
 
     @property
     def max_upload_bytes(self) -> int:

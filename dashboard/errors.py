@@ -56,6 +56,10 @@ class JobLostError(UserError):
     """A background job that will not finish: its worker died, or none took it in time."""
 
 
+class PreparingError(UserError):
+    """A big model's first pass on this image is a worker's job that has not finished."""
+
+
 class ExportError(UserError):
     """A download the page cannot make as asked (nothing explained yet, no such map)."""
 

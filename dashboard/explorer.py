@@ -7,7 +7,11 @@ The Explorer owns no globals: ``create_app`` builds its models, images and cache
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, fields, replace
 
 import numpy as np
@@ -21,7 +25,7 @@ from dashboard.caching import ComputeOnceCache
 from dashboard.capture import Activations, InferenceQueue, activation_cache, capture_activations
 from dashboard.capture.predict import ClassScore, top_k
 from dashboard.config import Config
-from dashboard.errors import ModelError
+from dashboard.errors import ModelError, PreparingError, SharedStoreError
 from dashboard.i18n import _, current_language
 from dashboard.layer_stats import LayerStatistics
 from dashboard.models import ConvLayer, LoadedModel, ModelRegistry
@@ -66,6 +70,7 @@ class Explorer:
         shared: SharedStore | None = None,
     ) -> None:
         self.config = config
+        self.shared = shared  # Redis, where results computed elsewhere are read
         self.models = models or ModelRegistry(
             allow_download=config.allow_download,
             cache_size=config.model_cache,
@@ -87,6 +92,9 @@ class Explorer:
         # Top classes per (model key, image key): a few numbers each; () when not a classifier.
         self._predictions: ComputeOnceCache[tuple[ClassScore, ...]] = ComputeOnceCache(256)
         self.statistics = LayerStatistics(self.queue, self.input_tensor)
+        # With workers (preparing.py): raises PreparingError before this process would run
+        # a big model's first pass on an image, which a worker runs instead.
+        self.gate: Callable[[LoadedModel, str], None] | None = None
 
     # --- models, layers and images ---------------------------------------------------
 
@@ -145,6 +153,8 @@ class Explorer:
         cached = self.activations.peek(key)
         if cached is not None:
             return cached
+        if self.gate is not None:
+            self.gate(model, image_key)
         names = [c.name for c in model.conv_layers]
 
         def forward() -> Activations:
@@ -207,6 +217,8 @@ class Explorer:
             model = self.model(model_name)
             self.display_image(model, image_key)
             self.predictions(View(model_name, None, image_key))  # after the grids' own pass
+        except PreparingError:
+            log.info("%s on %s is left to a worker (its first pass)", model_name, image_key)
         except Exception:
             log.exception("warming %s on %s failed", model_name, image_key)
 
@@ -220,13 +232,19 @@ class Explorer:
         model = self.model(view.model, view.weights)
         key = (model.key, view.image)
         scores = self._predictions.peek(key)
+        if scores is None and self.shared is not None:
+            scores = self._shared_predictions(key)
         if scores is None:
             if not self.outputs_ready(model.key, view.image):
                 self.layer_outputs(model, view.image, view.session)
 
             def forward() -> tuple[ClassScore, ...]:
                 x = self.input_tensor(model, view.image)
-                return tuple(top_k(model.module, x) or ())
+                found = tuple(top_k(model.module, x) or ())
+                if self.shared is not None:  # for the other processes, when Redis answers
+                    with contextlib.suppress(SharedStoreError):
+                        self.shared.put(_predictions_key(key), json.dumps(found).encode())
+                return found
 
             scores = self.queue.run(
                 view.session + PREDICTION_LANE,
@@ -235,6 +253,17 @@ class Explorer:
                 what=_("Predicting with {model}").format(model=model.label),
             )
         return prediction_view(model, scores)
+
+    def _shared_predictions(self, key: tuple[str, str]) -> tuple[ClassScore, ...] | None:
+        """The top classes another process (a worker) computed, kept here too."""
+        try:
+            data = self.shared.get(_predictions_key(key))
+        except SharedStoreError:  # logged by the store; computed here instead
+            return None
+        if data is None:
+            return None
+        scores = tuple(ClassScore(int(i), float(p), float(v)) for i, p, v in json.loads(data))
+        return self._predictions.get_or_compute(key, lambda: scores)
 
     def kernel_weights(self, model: LoadedModel, layer: ConvLayer) -> np.ndarray:
         conv = model.module.get_submodule(layer.name)
@@ -483,6 +512,10 @@ class Explorer:
                 else {"shared_" + k: n for k, n in self.results.counts().items()}
             ),
         }
+
+
+def _predictions_key(key: tuple[str, str]) -> str:
+    return "predictions:" + hashlib.sha256("\0".join(key).encode()).hexdigest()
 
 
 def _shown_page(

@@ -109,6 +109,29 @@ def compare_row() -> html.Div:
     )
 
 
+def prepare_row() -> html.Div:
+    """A big model's first pass on a worker: its stage, progress, cancel and retry
+    (callbacks/prepare.py shows it only when a worker must run something first)."""
+    return html.Div(
+        [
+            html.Button(_("Run it on a worker"), id=ids.PREPARE_START, n_clicks=0),
+            html.Button(
+                _("Cancel"),
+                id=ids.PREPARE_CANCEL,
+                n_clicks=0,
+                disabled=True,
+                **{"data-cancelled": _("Cancelled. Press “Run it on a worker” to start again.")},
+            ),
+            html.Progress(id=ids.PREPARE_PROGRESS, hidden=True),
+            html.Span(id=ids.PREPARE_STAGE, className="muted", role="status"),
+            html.Span(id=ids.PREPARE_STATUS, className="muted", role="status"),
+        ],
+        id=ids.PREPARE_BOX,
+        className="job-row",
+        hidden=True,
+    )
+
+
 def build_layout(
     models: list[tuple[str, str]],
     default_model: str,
@@ -317,6 +340,7 @@ def build_layout(
             controls,
             html.Div(id=ids.MODEL_NOTICE, className="notice", hidden=True),
             html.Div(id=ids.DOWNLOAD_STATUS, className="info", role="status"),
+            prepare_row(),
             html.Div(id=ids.WEIGHTS_STATUS, className="info", role="status"),
             html.Div(id=ids.UPLOAD_STATUS, className="status", role="alert"),
             html.Div(id=ids.STATUS, className="status", role="alert"),
@@ -350,6 +374,9 @@ def build_layout(
             dcc.Store(id=ids.URL_CHANNEL, data=None),
             dcc.Store(id=ids.URL_ZOOM, data=None),
             dcc.Store(id=ids.LANG_STORE, data=current_language()),
+            # a big model's first pass on a worker: asked for, then done (with Redis only)
+            dcc.Store(id=ids.PREPARE_REQUEST, data=None),
+            dcc.Store(id=ids.PREPARED, data=None),
             # read by assets/upload_limit.js to explain files the browser refuses
             html.Div(
                 id=ids.UPLOAD_LIMITS,

@@ -17,5 +17,5 @@ if not config.redis_url:
         "The worker needs REDIS_URL (or CONVSCOPE_REDIS_URL): jobs and their results go "
         "through that Redis."
     )
-app = create_app(config)
+app = create_app(config, on_worker=True)
 celery_app = app.jobs.celery_app

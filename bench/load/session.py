@@ -10,7 +10,7 @@ from safetensors.torch import save
 
 from bench.load.options import ACTION_MIX, MODEL_MIX, SAMPLES
 from bench.load.oracle import ImageRef
-from bench.load.tab import GENERIC_ERROR, Stop
+from bench.load.tab import GENERIC_ERROR, WORKER_CALLBACKS, Stop
 from bench.load.uploads import bad_images, bad_weights, custom_weights, generated_image
 from bench.load.views import CheckedTab
 from tests.wire import cell_data, data_url, encoded
@@ -30,7 +30,17 @@ class Session(CheckedTab):
             out = self.call("on_model", ["model-select.value"])
             if not out or not self.v("layer-select.value"):
                 return
+        self.first_pass(["model-select.value"])
         self.views(["model-select.value", "layer-select.value"])
+
+    def first_pass(self, changed: list[str]) -> None:
+        """As the page does with workers (REDIS_URL): when a big model has not yet run on
+        this image, ask a worker to run it and follow the job before drawing the views."""
+        if WORKER_CALLBACKS["on_need"] not in self.client.deps:
+            return
+        out = self.call("on_need", changed)
+        if out and out.get("prepare-request.data"):
+            self.call("on_prepare", ["prepare-start.n_clicks"])
 
     def switch_model(self) -> None:
         models = list(self.options.models)  # run() has checked they are all in MODEL_MIX
@@ -52,6 +62,7 @@ class Session(CheckedTab):
         self.values["sample-select.value"] = key
         out = self.call("on_image", ["sample-select.value"], "on_image(sample)")
         if out and out.get("image-store.data") == key:
+            self.first_pass(["image-store.data"])
             self.views(["image-store.data"])
 
     def upload_image(self) -> None:
@@ -70,6 +81,7 @@ class Session(CheckedTab):
             self.recorder.error("unexpected_messages", "on_image(upload)", text)
             return
         self.images[key] = ImageRef(key, payload)
+        self.first_pass(["image-store.data"])
         self.views(["image-store.data"])
 
     def click_feature(self) -> None:

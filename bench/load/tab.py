@@ -25,6 +25,8 @@ CALLBACKS = {
     "on_detail": "feature-detail.figure",
     "on_select": "channel-store.data",
 }
+# With REDIS_URL only: a big model's first pass on a worker (dashboard/callbacks/prepare.py).
+WORKER_CALLBACKS = {"on_need": "prepare-box.hidden", "on_prepare": "prepared.data"}
 
 
 def check_callbacks(client: DashClient) -> None:
@@ -78,7 +80,7 @@ class LoadTab(Tab):
             raise Stop
         start = time.perf_counter()
         try:
-            reply = self.post(CALLBACKS[callback], changed)
+            reply = self.post({**CALLBACKS, **WORKER_CALLBACKS}[callback], changed)
         except TimeoutError as exc:
             self.recorder.timing(kind, (time.perf_counter() - start) * 1000)
             self.recorder.error("timeouts", kind, repr(exc))

@@ -17,14 +17,17 @@ from dashboard.callbacks.inputs import register_inputs
 from dashboard.callbacks.language import register_language
 from dashboard.callbacks.panels import register_panels
 from dashboard.callbacks.predictions import register_predictions
+from dashboard.callbacks.prepare import register_prepare
 from dashboard.callbacks.selection import register_selection
 from dashboard.callbacks.url import register_url
 from dashboard.callbacks.zoom import register_zoom
 from dashboard.explaining import Explainer
+from dashboard.preparing import Preparer
 
 
-def register_callbacks(app: Dash, explainer: Explainer) -> None:
-    """Register every callback on ``app`` (never on the global dash.callback list)."""
+def register_callbacks(app: Dash, explainer: Explainer, preparer: Preparer | None = None) -> None:
+    """Register every callback on ``app`` (never on the global dash.callback list); the
+    workers' first passes only with a ``preparer`` (with Redis)."""
     explorer = explainer.explorer
     for register in (
         register_inputs,
@@ -40,3 +43,5 @@ def register_callbacks(app: Dash, explainer: Explainer) -> None:
     register_featurevis(app, explainer)
     register_export(app, explainer)
     register_language(app)
+    if preparer is not None:
+        register_prepare(app, preparer)

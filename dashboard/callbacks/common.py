@@ -12,7 +12,7 @@ from dash import Patch, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import edge, ids, urlstate
-from dashboard.errors import page_message
+from dashboard.errors import PreparingError, page_message
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
 from dashboard.modes import KernelMode
@@ -34,8 +34,12 @@ VIEW_STATE = (
 )
 
 
-def guarded(on_error: Callable[[str], object]):
-    """Run a callback; on any exception return ``on_error(sentence)`` instead of a 500."""
+def guarded(on_error: Callable[[str], object], waiting: Callable[[str], object] | None = None):
+    """Run a callback; on any exception return ``on_error(sentence)`` instead of a 500.
+
+    ``waiting(sentence)`` answers instead when a worker runs the model first (not an
+    error: the panel says so quietly; the default is ``on_error``).
+    """
 
     def wrap(callback):
         @functools.wraps(callback)
@@ -44,6 +48,8 @@ def guarded(on_error: Callable[[str], object]):
                 return callback(*args)
             except PreventUpdate:
                 raise
+            except PreparingError as exc:
+                return (waiting or on_error)(page_message(exc))
             except Exception as exc:
                 return on_error(page_message(exc))
 

@@ -105,7 +105,10 @@ def register_panels(app: Dash, explorer: Explorer) -> None:
         State(ids.URL_VIEW, "data"),
         State(ids.URL, "search"),
     )
-    @guarded(lambda text: (figures.message_figure(text), no_update, "", text, False))
+    @guarded(
+        lambda text: (figures.message_figure(text), no_update, "", text, False),
+        waiting=lambda text: (figures.message_figure(text), no_update, "", "", False),
+    )
     def on_features(model, layer, image, scale, weights, size, sort, channel, session, *url):
         if layer is None:
             return (no_update,) * 5

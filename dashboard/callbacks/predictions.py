@@ -55,7 +55,12 @@ def register_predictions(app: Dash, explorer: Explorer) -> None:
         Input(ids.WEIGHTS_STORE, "data"),
         State(ids.SESSION_STORE, "data"),
     )
-    @guarded(lambda text: html.Span(text, className="error"))
+    @guarded(
+        lambda text: html.Span(text, className="error"),
+        waiting=lambda _text: html.Span(
+            _("The top classes appear when the worker is done."), className="muted"
+        ),
+    )
     def on_predictions(model, image, weights, session):
         view = view_of(explorer, model, None, image, 0, weights, session)
         return prediction_panel(explorer.predictions(view))

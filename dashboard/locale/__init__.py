@@ -26,6 +26,7 @@ ERROR_CLASSES = (
     "ForwardError",
     "InvalidInput",
     "ExportError",
+    "PreparingError",
     "SharedStoreError",
     "JobLostError",
     "TrainedWeightsMissing",

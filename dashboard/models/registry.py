@@ -109,7 +109,8 @@ class ModelRegistry:
     """The models one app can show: built on first use, kept in LRUs, never module globals.
 
     Args:
-        allow_download: fetch missing pretrained weights (else random weights + notice).
+        allow_download: fetch missing pretrained weights (else random weights + notice);
+            ``zoo.ON_WORKER``: a worker fetches them (a web process with workers).
         cache_size: base models kept (VGG16 alone is 528 MB).
         upload_slots: models with uploaded weights kept, apart from the base models so
             switching models never evicts a visitor's upload.
@@ -122,7 +123,7 @@ class ModelRegistry:
     def __init__(
         self,
         *,
-        allow_download: bool = False,
+        allow_download: bool | str = False,
         cache_size: int = 4,
         upload_slots: int = 2,
         max_weights_bytes: int = 100 * 2**20,

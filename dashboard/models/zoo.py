@@ -45,6 +45,8 @@ ZOO_LABELS: dict[str, str] = {
     "convnext_tiny": "ConvNeXt-Tiny",
     "regnet_y_400mf": "RegNetY-400MF",
 }
+# allow_download in a web process whose workers download (preparing.py): never here
+ON_WORKER = "worker"
 # Old DenseNet checkpoints name "norm.1" what is now "norm1" (as torchvision's loader fixes).
 _DENSENET_OLD_KEY = re.compile(
     r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
@@ -133,6 +135,15 @@ def offline_message(label: str) -> Later:
     )
 
 
+def worker_message(label: str) -> Later:
+    return Later(
+        lambda: _(
+            "ImageNet weights for {model} are not in this server's cache (TORCH_HOME): a worker "
+            "downloads them; until this server has them too it shows random weights."
+        ).format(model=label)
+    )
+
+
 def unusable_message(label: str, file: str, exc: Exception) -> Later:
     why = Later(exc.translated) if isinstance(exc, UserError) else str(exc)
     return Later(
@@ -143,10 +154,11 @@ def unusable_message(label: str, file: str, exc: Exception) -> Later:
     )
 
 
-def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
+def build_zoo(name: str, *, allow_download: bool | str = False) -> LoadedModel:
     """Build torchvision model `name` with ImageNet weights if they can be had, else random.
 
-    Never raises for missing or broken weights: the LoadedModel's `notice` says why the
+    ``allow_download``: fetch a missing file; ``ON_WORKER``: a worker fetches it (the notice
+    says so). Never raises for missing or broken weights: the LoadedModel's `notice` says why the
     weights are random. Download progress is visible through download_status(name).
     """
     label = ZOO_LABELS[name]
@@ -155,7 +167,9 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
     notice: Later | None = None
     skipped_download = False  # the file was missing and downloads were off
     if not path.is_file():
-        if allow_download:
+        if allow_download == ON_WORKER:  # a web process with workers (preparing.py)
+            notice = worker_message(label)
+        elif allow_download:
             try:
                 with tracked(name) as progress:
                     fetch(weights.url, path, progress=progress)
@@ -186,7 +200,7 @@ def build_zoo(name: str, *, allow_download: bool = False) -> LoadedModel:
         def worth_retrying(allow: bool) -> bool:
             """A (new) checkpoint appeared, or downloads are now on and were not tried."""
             now = _file_stamp(hub_checkpoint(weights.url))
-            return (now is not None and now != seen) or (allow and skipped_download)
+            return (now is not None and now != seen) or (allow is True and skipped_download)
 
         upgradable = worth_retrying
 

@@ -1,0 +1,139 @@
+"""A big model's first pass on a worker (with Redis only; ``dashboard/preparing.py``).
+
+``on_need`` asks for it when the page shows a model and image a worker must run first; the
+job is a Dash background callback on the CeleryManager with its stage and progress, a
+cancel button, and the start button to run it again after a cancel or a lost worker. Once
+it is done the image store is set again to the same image, so every panel that said
+"runs on a worker" asks again and reads the worker's outputs from Redis.
+"""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, ctx, no_update, set_props
+
+from dashboard import i18n, ids
+from dashboard.callbacks.common import guarded, view_of
+from dashboard.errors import page_message
+from dashboard.i18n import _
+from dashboard.jobs import in_job_process
+from dashboard.preparing import Preparer
+
+
+def _request(view) -> dict:
+    return {"model": view.model, "image": view.image, "weights": view.weights}
+
+
+def _same_view(done: object, request: dict) -> bool:
+    return isinstance(done, dict) and all(done.get(k) == request[k] for k in ("model", "image"))
+
+
+def _job_failed(exc: Exception) -> tuple:
+    """The page's answer when the job could not run or finish (Redis down, worker lost)."""
+    with i18n.using(ctx.states.get(f"{ids.LANG_SELECT}.value") or i18n.current_language()):
+        return no_update, page_message(exc)
+
+
+# Once the worker is done with the page's model and image, set the image again: every panel
+# that waited asks again (the same key, so nothing else changes).
+REFRESH = """
+function(done, image, model) {
+    if (done && done.image === image && done.model === model) { return image; }
+    return window.dash_clientside.no_update;
+}
+"""
+
+
+def register_prepare(app: Dash, preparer: Preparer) -> None:
+    """Register the request, the job, its cancel note and the panels' refresh."""
+    explorer = preparer.explorer
+
+    # The request goes out as a press of the start button (set_props, not an Output): with a
+    # store as its input, Dash 4.4 started the job with no request on every page load.
+    @app.callback(
+        Output(ids.PREPARE_BOX, "hidden"),
+        Input(ids.MODEL_SELECT, "value"),
+        Input(ids.IMAGE_STORE, "data"),
+        Input(ids.WEIGHTS_STORE, "data"),
+        State(ids.PREPARE_REQUEST, "data"),
+        State(ids.PREPARED, "data"),
+        State(ids.PREPARE_START, "n_clicks"),
+    )
+    @guarded(lambda text: no_update)  # the panels say it too
+    def on_need(model, image, weights, asked, done, presses):
+        view = view_of(explorer, model, None, image, 0, weights, None)
+        request = _request(view)
+        if not preparer.needs_worker(explorer.model(view.model, view.weights), view.image):
+            return not _same_view(done, request)  # "ran on a worker" stays shown
+        if asked != request:
+            set_props(ids.PREPARE_REQUEST, {"data": request})
+            set_props(ids.PREPARE_START, {"n_clicks": (presses or 0) + 1})
+        return False
+
+    @app.callback(
+        Output(ids.PREPARED, "data"),
+        Output(ids.PREPARE_STATUS, "children"),
+        Input(ids.PREPARE_START, "n_clicks"),
+        State(ids.PREPARE_REQUEST, "data"),
+        State(ids.LANG_SELECT, "value"),
+        background=True,
+        running=[
+            (Output(ids.PREPARE_START, "disabled"), True, False),
+            (Output(ids.PREPARE_CANCEL, "disabled"), False, True),
+            (Output(ids.PREPARE_PROGRESS, "hidden"), False, True),
+            (Output(ids.PREPARE_STAGE, "hidden"), False, True),
+        ],
+        cancel=[Input(ids.PREPARE_CANCEL, "n_clicks")],
+        progress=[
+            Output(ids.PREPARE_PROGRESS, "value"),
+            Output(ids.PREPARE_PROGRESS, "max"),
+            Output(ids.PREPARE_STAGE, "children"),
+        ],
+        progress_default=[None, None, ""],
+        prevent_initial_call=True,
+        # Raised in the web process while it sends or follows the job: Redis down, or the
+        # worker lost (dashboard/celery_jobs.py).
+        on_error=_job_failed,
+    )
+    def on_prepare(set_progress, _clicks, request, language):
+        """Runs on a Celery worker: no request there, so the language comes as a value."""
+        in_job_process()
+        with i18n.using(language):
+            try:
+                if not isinstance(request, dict):
+                    raise ValueError("no model and image to run")  # a forged press
+                view = view_of(
+                    explorer, request.get("model"), None, request.get("image"), 0,
+                    request.get("weights"), None,
+                )  # fmt: skip
+
+                def progress(text: str, done: int | None, total: int | None) -> None:
+                    set_progress((done, total, text))
+
+                done = preparer.run(view.model, view.weights, view.image, progress)
+            except Exception as exc:  # the page gets a sentence, the log the trace
+                return no_update, page_message(exc)
+            label = dict(explorer.models.available()).get(view.model, view.model)
+            return done, _("{model} ran on a worker in {seconds} s.").format(
+                model=label, seconds=done["seconds"]
+            )
+
+    app.clientside_callback(
+        REFRESH,
+        Output(ids.IMAGE_STORE, "data", allow_duplicate=True),
+        Input(ids.PREPARED, "data"),
+        State(ids.IMAGE_STORE, "data"),
+        State(ids.MODEL_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    # the sentence is on the button (data-cancelled), in the page's language
+    app.clientside_callback(
+        """
+        function(n) {
+            const button = document.getElementById("prepare-cancel");
+            return n && button ? button.dataset.cancelled : window.dash_clientside.no_update;
+        }
+        """,
+        Output(ids.PREPARE_STATUS, "children", allow_duplicate=True),
+        Input(ids.PREPARE_CANCEL, "n_clicks"),
+        prevent_initial_call=True,
+    )

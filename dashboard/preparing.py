@@ -1,0 +1,144 @@
+"""A big model's first pass on an image, and its weights download, on a Celery worker.
+
+Only with ``REDIS_URL``. A web process then never downloads pretrained weights, and never
+runs a model whose weights take ``worker_model_mb`` or more on an image nobody has run it
+on yet: the page sends that job to a worker (``callbacks/prepare.py``, a Dash background
+callback on the CeleryManager), which downloads the weights when they are missing and
+downloads are allowed, builds the model and runs it once. Every conv layer's output and
+the top classes go to Redis, where any web process reads them; the web process itself
+only builds the model (for its kernels) from the weights file.
+
+Until the worker is done, the panels that need the outputs say so (:class:`PreparingError`)
+and the page shows the job's progress, a cancel button and, when the worker dies or the job
+is cancelled, a sentence and a button to run it again. A finished job leaves a marker: a
+web process whose model still differs from the worker's (its weights folder is not the
+worker's, say) then computes the outputs itself instead of waiting forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+
+from dashboard.errors import PreparingError
+from dashboard.i18n import _
+from dashboard.models import LoadedModel
+from dashboard.shared import SharedStore
+from dashboard.views import View
+
+# progress(text, done, total): a stage's words; done/total None for a stage without steps
+Progress = Callable[[str, int | None, int | None], None]
+WORKER_SESSION = "worker"  # the lane a worker's passes queue in
+POLL_S = 0.5  # how often a download's progress is relayed to the page
+MB = 1024 * 1024
+
+
+def weight_bytes(model: LoadedModel) -> int:
+    """What the model's parameters and buffers occupy (its weights file, roughly)."""
+    module = model.module
+    tensors = [*module.parameters(), *module.buffers()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _marker(model_name: str, image_key: str) -> str:
+    digest = hashlib.sha256(f"{model_name}\0{image_key}".encode()).hexdigest()
+    return f"prepared:{digest}"
+
+
+class Preparer:
+    """Decides what a worker must run first, and runs it there.
+
+    Args:
+        explorer: the app's Explorer (models, images, caches).
+        shared: the Redis store the outputs and markers live in.
+        threshold_mb: models with at least this many MB of weights go to a worker.
+        on_worker: True in a worker process (it runs the jobs; it never waits for one).
+    """
+
+    def __init__(self, explorer, shared: SharedStore, threshold_mb: float, on_worker: bool):
+        self.explorer = explorer
+        self.shared = shared
+        self.threshold_bytes = threshold_mb * MB
+        self.on_worker = on_worker
+
+    def heavy(self, model: LoadedModel) -> bool:
+        return weight_bytes(model) >= self.threshold_bytes
+
+    def finished(self, model_name: str, image_key: str) -> bool:
+        """Whether a worker has run ``model_name`` on ``image_key`` (within the store's TTL).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        return self.shared.exists(_marker(model_name, image_key))
+
+    def needs_worker(self, model: LoadedModel, image_key: str) -> bool:
+        """Whether this web process must wait for a worker's first pass of ``model`` on
+        ``image_key``: a big model whose outputs no process has yet, and no worker has run.
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        if self.on_worker or not self.heavy(model):
+            return False
+        if self.explorer.outputs_ready(model.key, image_key):
+            return False
+        return not self.finished(model.name, image_key)
+
+    def check(self, model: LoadedModel, image_key: str) -> None:
+        """The Explorer's gate before it would run ``model`` itself.
+
+        Raises:
+            PreparingError: a worker must run it first.
+            SharedStoreError: Redis does not answer.
+        """
+        if self.needs_worker(model, image_key):
+            raise PreparingError(
+                "{model} runs on a worker for this image first; the maps fill in when it is done.",
+                model=model.label,
+            )
+
+    def run(
+        self, model_name: str, weights: dict | None, image_key: str, progress: Progress
+    ) -> dict:
+        """On a worker: download and build the model, run it on the image into Redis.
+
+        Returns what the page keeps: the model, image and model key run, and the seconds.
+        """
+        start = time.monotonic()
+        model = self._build(model_name, weights, progress)
+        progress(_("Running {model} on this image…").format(model=model.label), None, None)
+        view = View(model_name, None, image_key, weights=weights, session=WORKER_SESSION)
+        self.explorer.layer_outputs(model, image_key, WORKER_SESSION)  # into Redis
+        self.explorer.predictions(view)  # the top classes too: a web process runs neither
+        self.shared.put(_marker(model_name, image_key), model.key.encode())
+        return {
+            "model": model_name,
+            "image": image_key,
+            "key": model.key,
+            "seconds": round(time.monotonic() - start, 1),
+        }
+
+    def _build(self, model_name: str, weights: dict | None, progress: Progress) -> LoadedModel:
+        """The model, its weights downloaded first when missing (bytes relayed to the page)."""
+        label = dict(self.explorer.models.available()).get(model_name, model_name)
+        progress(_("Loading {model}…").format(model=label), None, None)
+        done = threading.Event()
+
+        def relay() -> None:
+            while not done.wait(POLL_S):
+                status = self.explorer.models.download_status(model_name)
+                if status is not None:
+                    got, total = status
+                    text = _("Downloading pretrained weights for {model}…").format(model=label)
+                    progress(text, got // MB, total // MB if total else None)
+
+        thread = threading.Thread(target=relay, name="download-progress", daemon=True)
+        thread.start()
+        try:
+            return self.explorer.model(model_name, weights)
+        finally:
+            done.set()
+            thread.join()

@@ -86,12 +86,13 @@ class Explainer:
 
         def compute() -> Explained:
             results = self.explorer.results
-            stored = None if results is None else results.record(key, UnitRecord)
+            shared = (model.shared_key, *key[1:])  # the weights' fingerprint, not their name
+            stored = None if results is None else results.record(shared, UnitRecord)
             if stored is not None:
                 return explained_from(stored, view)
             unit = decompose()
             if results is not None:
-                results.put_record(key, unit_record(unit))
+                results.put_record(shared, unit_record(unit))
             return unit
 
         def decompose() -> Explained:
@@ -220,7 +221,8 @@ class Explainer:
         if not 0 <= view.channel < layer.out_channels:
             view = replace(view, channel=0)
         steps = self.explorer.config.featurevis_steps
-        key = ("featurevis", model.key, layer.name, view.channel, steps, MAX_SIDE)
+        # kept for days (disk or Redis): under the weights' fingerprint, not only their name
+        key = ("featurevis", model.shared_key, layer.name, view.channel, steps, MAX_SIDE)
         return key, model, layer, view
 
     def feature_vis(self, view: View, progress=None) -> FeatureVisView:

@@ -82,6 +82,7 @@ class Explorer:
         self.activations = activation_cache(config.cache_bytes)
         self.results = SharedResults(shared) if shared is not None else None
         self.forward_passes = 0  # activation passes this process ran
+        self.prediction_passes = 0  # prediction passes this process ran
         # One pass at a time on every torch thread, fair between sessions; a request stops
         # waiting after request_timeout_s while its pass finishes into the cache.
         self.queue = InferenceQueue(config.max_pending_passes, config.request_timeout_s)
@@ -161,7 +162,7 @@ class Explorer:
             self.forward_passes += 1  # only the inference thread runs passes
             outputs = capture_activations(model.module, self.input_tensor(model, image_key), names)
             if self.results is not None:
-                self.results.publish(model.key, image_key, outputs)
+                self.results.publish(model.shared_key, image_key, outputs)
             return outputs
 
         return self.queue.run(
@@ -183,7 +184,7 @@ class Explorer:
         if self.results is not None:
             try:
                 return self.activations.get_or_compute(
-                    (*key, layer), lambda: self._read_shared(model.key, image_key, layer)
+                    (*key, layer), lambda: self._read_shared(model.shared_key, image_key, layer)
                 )[layer]
             except _NotShared:
                 pass  # waiters retry the read, then join the one pass (queued, with its timeout)
@@ -208,7 +209,9 @@ class Explorer:
         if self.activations.peek((model_key, image_key)) is not None:
             return True
         names = [c.name for c in model.conv_layers]
-        return self.results is not None and self.results.ready(model_key, image_key, names)
+        if self.results is None:
+            return False
+        return self.results.ready(model.shared_key, image_key, names)
 
     def warm(self, model_name: str, image_key: str) -> None:
         """Build ``model`` and run it on ``image_key`` into the caches, so that the first
@@ -233,17 +236,20 @@ class Explorer:
         key = (model.key, view.image)
         scores = self._predictions.peek(key)
         if scores is None and self.shared is not None:
-            scores = self._shared_predictions(key)
+            scores = self._shared_predictions(model, view.image)
         if scores is None:
             if not self.outputs_ready(model.key, view.image):
                 self.layer_outputs(model, view.image, view.session)
 
             def forward() -> tuple[ClassScore, ...]:
+                self.prediction_passes += 1  # only the inference thread runs passes
                 x = self.input_tensor(model, view.image)
                 found = tuple(top_k(model.module, x) or ())
                 if self.shared is not None:  # for the other processes, when Redis answers
                     with contextlib.suppress(SharedStoreError):
-                        self.shared.put(_predictions_key(key), json.dumps(found).encode())
+                        self.shared.put(
+                            _predictions_key(model, view.image), json.dumps(found).encode()
+                        )
                 return found
 
             scores = self.queue.run(
@@ -254,16 +260,18 @@ class Explorer:
             )
         return prediction_view(model, scores)
 
-    def _shared_predictions(self, key: tuple[str, str]) -> tuple[ClassScore, ...] | None:
+    def _shared_predictions(
+        self, model: LoadedModel, image_key: str
+    ) -> tuple[ClassScore, ...] | None:
         """The top classes another process (a worker) computed, kept here too."""
         try:
-            data = self.shared.get(_predictions_key(key))
+            data = self.shared.get(_predictions_key(model, image_key))
         except SharedStoreError:  # logged by the store; computed here instead
             return None
         if data is None:
             return None
         scores = tuple(ClassScore(int(i), float(p), float(v)) for i, p, v in json.loads(data))
-        return self._predictions.get_or_compute(key, lambda: scores)
+        return self._predictions.get_or_compute((model.key, image_key), lambda: scores)
 
     def kernel_weights(self, model: LoadedModel, layer: ConvLayer) -> np.ndarray:
         conv = model.module.get_submodule(layer.name)
@@ -497,7 +505,7 @@ class Explorer:
             "activation_cache_bytes": self.activations.used,
             "activation_cache_budget": self.activations.budget,
             "forward_passes": self.forward_passes,
-            "prediction_passes": self._predictions.stats.forward_passes,
+            "prediction_passes": self.prediction_passes,
             "passes_pending": self.queue.pending,
             "passes_refused": self.queue.refused,
             "models_cached": len(models),
@@ -514,8 +522,9 @@ class Explorer:
         }
 
 
-def _predictions_key(key: tuple[str, str]) -> str:
-    return "predictions:" + hashlib.sha256("\0".join(key).encode()).hexdigest()
+def _predictions_key(model: LoadedModel, image_key: str) -> str:
+    pair = f"{model.shared_key}\0{image_key}"
+    return "predictions:" + hashlib.sha256(pair.encode()).hexdigest()
 
 
 def _shown_page(

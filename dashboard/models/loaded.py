@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,6 +71,9 @@ def normalize(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) 
     return (x - _stats(mean, c)) / _stats(std, c)
 
 
+FINGERPRINT_VALUES = 4096  # values sampled from each tensor for LoadedModel.shared_key
+
+
 @dataclass
 class LoadedModel:
     """A model ready to run: eval mode, no gradients, on the CPU.
@@ -121,6 +127,27 @@ class LoadedModel:
                         channels, size, crop=True, pixel_max=pixel_max, mean=mean, std=std
                     )
                 )
+
+    @functools.cached_property
+    def shared_key(self) -> str:
+        """``key`` with a fingerprint of what every result depends on: the weights (a strided
+        sample of each tensor, with its name and shape) and the preprocessing.
+
+        Results kept beyond this process (Redis, the jobs' disk cache) are stored under it,
+        so a model retrained into a file of the same name, or run with another mean or input
+        size, never reads a result computed by an earlier release.
+        """
+        digest = hashlib.blake2b(digest_size=12)
+        transform = re.sub(r" at 0x[0-9a-f]+", "", repr(self.transform))
+        shape = (self.key, self.input_shape, self.mean, self.std, self.pixel_max, transform)
+        digest.update(repr(shape).encode())
+        with torch.no_grad():
+            for name, tensor in self.module.state_dict().items():
+                flat = tensor.detach().reshape(-1)
+                sample = flat[:: max(1, flat.numel() // FINGERPRINT_VALUES)]
+                digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
+                digest.update(sample.to(torch.float64).numpy().tobytes())
+        return f"{self.key}#{digest.hexdigest()}"
 
     @property
     def input_shape(self) -> tuple[int, int, int]:

@@ -88,7 +88,7 @@ def test_pw01_the_worker_runs_the_first_pass_and_the_web_process_runs_none(
     check_feature_grid(reply.outputs[FEATURES], conv_output(model.module, "block1.0", x))
     predictions = str(tab.post(PREDICTIONS, ["image-store.data"]).outputs[PREDICTIONS])
     assert "Top 5 classes" in predictions or "classes" in predictions
-    assert explorer.activations.stats.forward_passes == 0  # read from Redis, not run here
+    assert explorer.forward_passes == 0  # read from Redis, not run here
     assert explorer.health()["prediction_passes"] == 0
     # the request is not sent again for what is done; the box stays with its sentence
     again = tab.post(BOX, ["image-store.data"]).outputs
@@ -140,7 +140,7 @@ def test_pw03_a_killed_worker_is_a_sentence_and_the_button_runs_it_again(
         restarted.stop()
     reply = tab.post(FEATURES, ["image-store.data"])
     assert reply.outputs[STATUS] == ""
-    assert client.explorer.activations.stats.forward_passes == 0
+    assert client.explorer.forward_passes == 0
 
 
 def test_pw04_a_web_process_whose_model_differs_computes_it_itself_once_the_worker_is_done(
@@ -153,7 +153,7 @@ def test_pw04_a_web_process_whose_model_differs_computes_it_itself_once_the_work
     redis_server.client().delete(*redis_server.client().keys("convscope:act*"))  # evicted
     reply = tab.post(FEATURES, ["image-store.data"])
     assert reply.outputs[STATUS] == ""  # not "runs on a worker" forever
-    assert explorer.activations.stats.forward_passes == 1
+    assert explorer.forward_passes == 1
 
 
 def test_pw05_the_web_process_never_downloads_with_workers(redis_server) -> None:

@@ -63,7 +63,7 @@ def test_pr02_only_big_models_without_outputs_wait_and_never_on_a_worker() -> No
     web.gate = big.check
     with pytest.raises(PreparingError, match="TinyVGG runs on a worker for this image first"):
         web.layer_outputs(model, RANDOM_KEY)
-    assert web.activations.stats.forward_passes == 0
+    assert web.forward_passes == 0
     # the worker's run, here on the same explorer without its gate
     web.gate = None
     seen: list[tuple] = []

@@ -4,6 +4,8 @@ here instead; without a shared store nothing touches Redis."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 
 import numpy as np
@@ -103,7 +105,7 @@ def test_sr03_outputs_ready_then_a_worker_pass_is_read(process, redis_server) ->
     assert web.forward_passes == 0 and passes == []
     np.testing.assert_array_equal(maps, reference(web, "block2.2"))
     # one layer gone from Redis (evicted): not ready, and that layer is computed here
-    redis_server.client().delete(KEY_PREFIX + layer_key(model.key, IMAGE, "block1.2"))
+    redis_server.client().delete(KEY_PREFIX + layer_key(model.shared_key, IMAGE, "block1.2"))
     assert not web.outputs_ready(model.key, IMAGE)
     _m, _l, maps, _v = web.maps(View("tinyvgg", "block1.2", IMAGE))
     np.testing.assert_array_equal(maps, reference(web, "block1.2"))
@@ -168,8 +170,8 @@ def test_sr07_a_layer_over_the_cap_is_not_stored_but_computed(process, redis_ser
     a, b = process(redis_server.url, cap), process(redis_server.url, cap)
     a.maps(View("tinyvgg", big, IMAGE))
     raw = redis_server.client()
-    model_key = a.model("tinyvgg").key
-    stored = {n for n in layers(a) if raw.exists(KEY_PREFIX + layer_key(model_key, IMAGE, n))}
+    model_key, shared = a.model("tinyvgg").key, a.model("tinyvgg").shared_key
+    stored = {n for n in layers(a) if raw.exists(KEY_PREFIX + layer_key(shared, IMAGE, n))}
     assert stored == {n for n, size in sizes.items() if size <= cap} and big not in stored
     assert a.health()["shared_too_large"] == len(layers(a)) - len(stored)
     assert not b.outputs_ready(model_key, IMAGE)
@@ -180,7 +182,7 @@ def test_sr07_a_layer_over_the_cap_is_not_stored_but_computed(process, redis_ser
 
 def test_sr08_a_forged_entry_is_not_trusted(process, redis_server, caplog) -> None:
     a, b = process(redis_server.url), process(redis_server.url)
-    model_key = a.model("tinyvgg").key
+    model_key = a.model("tinyvgg").shared_key
     key = KEY_PREFIX + layer_key(model_key, IMAGE, "block1.0")
     forged = np.empty(3, dtype=object)  # np.save would pickle it; np.load must refuse
     raw = redis_server.client()
@@ -240,3 +242,26 @@ def test_sr10_concurrent_readers_of_one_shared_layer_read_it_once(process, redis
     assert len(got) == 6 and all(g is got[0] for g in got)
     assert b.results.counts()["hits"] == 1 and b.forward_passes == 0
     assert torch.equal(torch.from_numpy(got[0]), torch.from_numpy(reference(b, "block2.2")))
+
+
+def test_sr11_a_retrained_or_differently_preprocessed_model_never_reads_old_results(
+    process, redis_server
+) -> None:
+    """Same key, other weights or preprocessing (a model retrained into a file of the same
+    name, a new release): the shared results of the old one are not served."""
+    a = process(redis_server.url)
+    model = a.model("tinyvgg")
+    a.maps(View("tinyvgg", "block1.0", IMAGE))
+    retrained = dataclasses.replace(model, module=copy.deepcopy(model.module))
+    with torch.no_grad():
+        retrained.module.get_submodule("block1.0").weight.mul_(2.0)
+    other_mean = dataclasses.replace(model, transform=None, mean=(0.1,) * len(model.mean))
+    for changed in (retrained, other_mean):
+        assert changed.key == model.key and changed.shared_key != model.shared_key
+        b = process(redis_server.url)
+        assert not b.results.ready(changed.shared_key, IMAGE, ["block1.0"])
+        got = b.layer_output(changed, IMAGE, "block1.0")
+        x = changed.preprocess(b.images.get(IMAGE))
+        np.testing.assert_array_equal(got, conv_output(changed.module, "block1.0", x))
+        assert b.forward_passes == 1  # its own pass, not the old model's outputs
+    assert model.shared_key == a.model("tinyvgg").shared_key  # stable for one model

@@ -21,12 +21,16 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dashboard.errors import PreparingError
 from dashboard.i18n import _
 from dashboard.models import LoadedModel
 from dashboard.shared import SharedStore
 from dashboard.views import View
+
+if TYPE_CHECKING:  # the Explorer is handed in by create_app; no import cycle at run time
+    from dashboard.explorer import Explorer
 
 # progress(text, done, total): a stage's words; done/total None for a stage without steps
 Progress = Callable[[str, int | None, int | None], None]
@@ -57,7 +61,9 @@ class Preparer:
         on_worker: True in a worker process (it runs the jobs; it never waits for one).
     """
 
-    def __init__(self, explorer, shared: SharedStore, threshold_mb: float, on_worker: bool):
+    def __init__(
+        self, explorer: Explorer, shared: SharedStore, threshold_mb: float, on_worker: bool
+    ) -> None:
         self.explorer = explorer
         self.shared = shared
         self.threshold_bytes = threshold_mb * MB
@@ -111,7 +117,8 @@ class Preparer:
         model = self._build(model_name, weights, progress)
         progress(_("Running {model} on this image…").format(model=model.label), None, None)
         view = View(model_name, None, image_key, weights=weights, session=WORKER_SESSION)
-        self.explorer.layer_outputs(model, image_key, WORKER_SESSION)  # into Redis
+        if not self.explorer.outputs_ready(model.key, image_key):  # a second press, say
+            self.explorer.layer_outputs(model, image_key, WORKER_SESSION)  # into Redis
         self.explorer.predictions(view)  # the top classes too: a web process runs neither
         self.shared.put(_marker(model_name, image_key), model.key.encode())
         return {

@@ -185,9 +185,9 @@ def create_app(
     )
     preparer = None
     if shared is not None:
-        preparer = Preparer(explorer, shared, config.worker_model_mb, on_worker)
-        if not on_worker:
-            explorer.gate = preparer.check
+        pending_s = config.jobs_queue_s + config.jobs_stale_s  # a job asked, then lost
+        preparer = Preparer(explorer, shared, config.worker_model_mb, on_worker, pending_s)
+        explorer.preparer = preparer
     jobs = Jobs(config, shared)  # Celery workers on Redis when shared, else forked children
     app = Dash(
         __name__,

@@ -11,8 +11,8 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -33,6 +33,9 @@ from dashboard.modes import KernelMode, SortKey
 from dashboard.results import SharedResults
 from dashboard.samples import RANDOM_KEY, ImageStore, is_mirror, mirror_key, sample_label
 from dashboard.shared import SharedStore
+
+if TYPE_CHECKING:  # create_app hands it in; preparing.py needs the Explorer's type
+    from dashboard.preparing import Preparer
 from dashboard.views import (
     ANONYMOUS,
     DetailView,
@@ -93,9 +96,9 @@ class Explorer:
         # Top classes per (model key, image key): a few numbers each; () when not a classifier.
         self._predictions: ComputeOnceCache[tuple[ClassScore, ...]] = ComputeOnceCache(256)
         self.statistics = LayerStatistics(self.queue, self.input_tensor)
-        # With workers (preparing.py): raises PreparingError before this process would run
-        # a big model's first pass on an image, which a worker runs instead.
-        self.gate: Callable[[LoadedModel, str], None] | None = None
+        # With workers (preparing.py): marks a big model's first pass on an image as a
+        # worker's job (claim), and makes this process wait for it instead of running it.
+        self.preparer: Preparer | None = None
 
     # --- models, layers and images ---------------------------------------------------
 
@@ -154,8 +157,8 @@ class Explorer:
         cached = self.activations.peek(key)
         if cached is not None:
             return cached
-        if self.gate is not None:
-            self.gate(model, image_key)
+        if self.preparer is not None:
+            self.preparer.check(model, image_key)
         names = [c.name for c in model.conv_layers]
 
         def forward() -> Activations:
@@ -239,6 +242,8 @@ class Explorer:
             scores = self._shared_predictions(model, view.image)
         if scores is None:
             if not self.outputs_ready(model.key, view.image):
+                if self.preparer is not None:  # fired with the page's choice, maybe first
+                    self.preparer.claim(model, view.image)
                 self.layer_outputs(model, view.image, view.session)
 
             def forward() -> tuple[ClassScore, ...]:

@@ -17,13 +17,14 @@ worker's, say) then computes the outputs itself instead of waiting forever.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dashboard.errors import PreparingError
+from dashboard.errors import PreparingError, SharedStoreError
 from dashboard.i18n import _
 from dashboard.models import LoadedModel
 from dashboard.shared import SharedStore
@@ -46,9 +47,10 @@ def weight_bytes(model: LoadedModel) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def _marker(model_name: str, image_key: str) -> str:
+def _marker(kind: str, model_name: str, image_key: str) -> str:
+    """ "prepared:…" once a worker has run it; "preparing:…" while a job for it is asked."""
     digest = hashlib.sha256(f"{model_name}\0{image_key}".encode()).hexdigest()
-    return f"prepared:{digest}"
+    return f"{kind}:{digest}"
 
 
 class Preparer:
@@ -59,15 +61,23 @@ class Preparer:
         shared: the Redis store the outputs and markers live in.
         threshold_mb: models with at least this many MB of weights go to a worker.
         on_worker: True in a worker process (it runs the jobs; it never waits for one).
+        pending_s: how long the panels wait for a job asked for (renewed while it runs);
+            after that, or with no job asked, a web process runs the model itself.
     """
 
     def __init__(
-        self, explorer: Explorer, shared: SharedStore, threshold_mb: float, on_worker: bool
+        self,
+        explorer: Explorer,
+        shared: SharedStore,
+        threshold_mb: float,
+        on_worker: bool,
+        pending_s: float = 330.0,
     ) -> None:
         self.explorer = explorer
         self.shared = shared
         self.threshold_bytes = threshold_mb * MB
         self.on_worker = on_worker
+        self.pending_s = pending_s
 
     def heavy(self, model: LoadedModel) -> bool:
         return weight_bytes(model) >= self.threshold_bytes
@@ -78,7 +88,7 @@ class Preparer:
         Raises:
             SharedStoreError: Redis does not answer.
         """
-        return self.shared.exists(_marker(model_name, image_key))
+        return self.shared.exists(_marker("prepared", model_name, image_key))
 
     def needs_worker(self, model: LoadedModel, image_key: str) -> bool:
         """Whether this web process must wait for a worker's first pass of ``model`` on
@@ -93,14 +103,40 @@ class Preparer:
             return False
         return not self.finished(model.name, image_key)
 
-    def check(self, model: LoadedModel, image_key: str) -> None:
-        """The Explorer's gate before it would run ``model`` itself.
+    def claim(self, model: LoadedModel, image_key: str) -> bool:
+        """Where the page chooses a model or an image, before its panels ask: when a worker
+        must run it first, mark it pending, so that the panels wait for that job instead of
+        running it here. True when claimed.
 
         Raises:
-            PreparingError: a worker must run it first.
             SharedStoreError: Redis does not answer.
         """
-        if self.needs_worker(model, image_key):
+        if not self.needs_worker(model, image_key):
+            return False
+        self._pending(model.name, image_key)
+        return True
+
+    def _pending(self, model_name: str, image_key: str) -> None:
+        self.shared.put(_marker("preparing", model_name, image_key), b"1", ttl_s=self.pending_s)
+
+    def release(self, model_name: str, image_key: str) -> None:
+        """Its job will not finish (the worker died): the panels run it here when asked."""
+        self.shared.delete(_marker("preparing", model_name, image_key))
+
+    def check(self, model: LoadedModel, image_key: str) -> None:
+        """The Explorer's gate before it would run ``model`` itself: it waits only for a job
+        that was asked for and is not done. Without one (never asked, given up, or what it
+        put in Redis evicted since), the web process runs the model: slower, never stuck.
+
+        Raises:
+            PreparingError: a worker runs it; the panels fill in when it is done.
+            SharedStoreError: Redis does not answer.
+        """
+        if self.on_worker or not self.heavy(model):
+            return
+        if not self.shared.exists(_marker("preparing", model.name, image_key)):
+            return
+        if not self.explorer.outputs_ready(model.key, image_key):
             raise PreparingError(
                 "{model} runs on a worker for this image first; the maps fill in when it is done.",
                 model=model.label,
@@ -114,13 +150,20 @@ class Preparer:
         Returns what the page keeps: the model, image and model key run, and the seconds.
         """
         start = time.monotonic()
-        model = self._build(model_name, weights, progress)
-        progress(_("Running {model} on this image…").format(model=model.label), None, None)
+
+        def stage(text: str, done: int | None, total: int | None) -> None:
+            with contextlib.suppress(SharedStoreError):  # the job's own end says Redis is down
+                self._pending(model_name, image_key)  # the panels keep waiting while it runs
+            progress(text, done, total)
+
+        model = self._build(model_name, weights, stage)
+        stage(_("Running {model} on this image…").format(model=model.label), None, None)
         view = View(model_name, None, image_key, weights=weights, session=WORKER_SESSION)
         if not self.explorer.outputs_ready(model.key, image_key):  # a second press, say
             self.explorer.layer_outputs(model, image_key, WORKER_SESSION)  # into Redis
         self.explorer.predictions(view)  # the top classes too: a web process runs neither
-        self.shared.put(_marker(model_name, image_key), model.key.encode())
+        self.shared.put(_marker("prepared", model_name, image_key), model.key.encode())
+        self.release(model_name, image_key)
         return {
             "model": model_name,
             "image": image_key,

@@ -152,6 +152,17 @@ class SharedStore:
         except _DOWN as exc:
             raise _down(exc) from None
 
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (nothing happens when it holds nothing).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        try:
+            self.client.delete(KEY_PREFIX + key)
+        except _DOWN as exc:
+            raise _down(exc) from None
+
     def touch(self, key: str) -> None:
         """Refresh ``key``'s TTL if Redis answers; a miss or a Redis down is only logged
         (the caller still holds the value and serves it)."""

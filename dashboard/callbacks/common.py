@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from dash import Patch, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import edge, ids, urlstate
-from dashboard.errors import PreparingError, page_message
+from dashboard.errors import PreparingError, UserError, page_message
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
 from dashboard.modes import KernelMode
@@ -74,6 +75,18 @@ def view_of(
         session=edge.session(session) or ANONYMOUS,
         **modes,
     )
+
+
+def claim_first_pass(explorer: Explorer, model: str, weights: dict | None, image) -> None:
+    """With workers (``preparing.py``): where the page picks a model or an image, before its
+    panels ask, mark a big model's first pass on that image as a worker's job, so that the
+    panels wait for it rather than run it here. Anything in the way (a bad value, Redis
+    down) leaves it unclaimed: the panels then run it here, or say what is wrong."""
+    if explorer.preparer is None or not image:
+        return
+    with contextlib.suppress(UserError):
+        name = edge.model(model, explorer.models.names)
+        explorer.preparer.claim(explorer.model(name, weights), edge.image_key(image))
 
 
 def layer_options(explorer: Explorer, model_name: str, weights: dict | None):

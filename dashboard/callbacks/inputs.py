@@ -5,7 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import edge, ids
-from dashboard.callbacks.common import guarded, layer_options, url_wanted
+from dashboard.callbacks.common import claim_first_pass, guarded, layer_options, url_wanted
 from dashboard.explorer import Explorer
 from dashboard.i18n import N_, _
 from dashboard.images import decode_data_url, decode_upload
@@ -26,11 +26,13 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         Input(ids.WEIGHTS_STORE, "data"),
         State(ids.URL_VIEW, "data"),
         State(ids.URL, "search"),
+        State(ids.IMAGE_STORE, "data"),
     )
     @guarded(lambda text: ([], None, text, False, ""))
-    def on_model(model, weights, url_view, search):
+    def on_model(model, weights, url_view, search, image):
         model = edge.model(model, explorer.models.names)
         options, first, *rest = layer_options(explorer, model, edge.weights_ref(weights))
+        claim_first_pass(explorer, model, edge.weights_ref(weights), image)
         # a link opened (or back/forward) names the layer; a model picked by hand starts
         # at its first layer
         wanted = url_wanted(url_view, search)
@@ -81,15 +83,20 @@ def register_inputs(app: Dash, explorer: Explorer) -> None:
         Input(ids.IMAGE_UPLOAD, "contents"),
         State(ids.IMAGE_UPLOAD, "filename"),
         State(ids.SESSION_STORE, "data"),
+        State(ids.MODEL_SELECT, "value"),
+        State(ids.WEIGHTS_STORE, "data"),
         prevent_initial_call=True,
     )
     @guarded(lambda text: (no_update, no_update, no_update, text))
-    def on_image(sample, contents, filename, session):
+    def on_image(sample, contents, filename, session, model, weights):
         contents, filename = edge.upload(contents, filename)
         if ctx.triggered_id != ids.IMAGE_UPLOAD or not contents:
-            return edge.key(sample, N_("image choice")), no_update, no_update, ""
+            key = edge.key(sample, N_("image choice"))
+            claim_first_pass(explorer, model, edge.weights_ref(weights), key)
+            return key, no_update, no_update, ""
         decoded = decode_upload(contents, filename, max_bytes=config.max_upload_bytes)
         key = explorer.add_upload(decoded.image, edge.session(session) or ANONYMOUS)
+        claim_first_pass(explorer, model, edge.weights_ref(weights), key)
         width, height = decoded.original_size
         if decoded.was_downscaled:
             label = _("Uploaded: {file} ({width}×{height}, downscaled to {w}×{h})").format(

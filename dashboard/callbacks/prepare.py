@@ -1,19 +1,25 @@
 """A big model's first pass on a worker (with Redis only; ``dashboard/preparing.py``).
 
-``on_need`` asks for it when the page shows a model and image a worker must run first; the
-job is a Dash background callback on the CeleryManager with its stage and progress, a
-cancel button, and the start button to run it again after a cancel or a lost worker. Once
-it is done the image store is set again to the same image, so every panel that said
-"runs on a worker" asks again and reads the worker's outputs from Redis.
+Where the page picks a model or an image (``on_model``, ``on_image``), a big model's first
+pass on that image is claimed as a worker's job before the panels ask, so they wait for it
+("runs on a worker") instead of running it here; ``on_need`` then presses the start button
+for the visitor. The job is a Dash background callback on the CeleryManager with its stage
+and progress, a cancel button, and the start button to run it again after a cancel or a
+lost worker (a lost one releases the claim: the panels then run it here when asked). Once
+it is done the image store is set again to the same image, so every panel that waited asks
+again and reads the worker's outputs from Redis.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
 
 from dashboard import i18n, ids
 from dashboard.callbacks.common import guarded, view_of
-from dashboard.errors import page_message
+from dashboard.edge import InvalidInput
+from dashboard.errors import UserError, page_message
 from dashboard.i18n import _
 from dashboard.jobs import in_job_process
 from dashboard.preparing import Preparer
@@ -23,14 +29,20 @@ def _request(view) -> dict:
     return {"model": view.model, "image": view.image, "weights": view.weights}
 
 
+def _requested(explorer, request: object):
+    """The view a job request names (model, image, weights), each checked at the edge.
+
+    Raises:
+        InvalidInput: not a request the page makes (a forged press).
+    """
+    if not isinstance(request, dict):
+        raise InvalidInput("This request names no model and image to run.")
+    model, image, weights = (request.get(k) for k in ("model", "image", "weights"))
+    return view_of(explorer, model, None, image, 0, weights, None)
+
+
 def _same_view(done: object, request: dict) -> bool:
     return isinstance(done, dict) and all(done.get(k) == request[k] for k in ("model", "image"))
-
-
-def _job_failed(exc: Exception) -> tuple:
-    """The page's answer when the job could not run or finish (Redis down, worker lost)."""
-    with i18n.using(ctx.states.get(f"{ids.LANG_SELECT}.value") or i18n.current_language()):
-        return no_update, page_message(exc)
 
 
 # Once the worker is done with the page's model and image, set the image again: every panel
@@ -47,6 +59,16 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
     """Register the request, the job, its cancel note and the panels' refresh."""
     explorer = preparer.explorer
 
+    def job_failed(exc: Exception) -> tuple:
+        """The page's answer when the job could not run or finish (Redis down, worker
+        lost): its sentence; the panels stop waiting for it (they run it here if asked)."""
+        request = ctx.states.get(f"{ids.PREPARE_REQUEST}.data")
+        with contextlib.suppress(UserError):
+            view = _requested(explorer, request)
+            preparer.release(view.model, view.image)
+        with i18n.using(ctx.states.get(f"{ids.LANG_SELECT}.value") or i18n.current_language()):
+            return no_update, page_message(exc)
+
     # The request goes out as a press of the start button (set_props, not an Output): with a
     # store as its input, Dash 4.4 started the job with no request on every page load.
     @app.callback(
@@ -54,19 +76,17 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
         Input(ids.MODEL_SELECT, "value"),
         Input(ids.IMAGE_STORE, "data"),
         Input(ids.WEIGHTS_STORE, "data"),
-        State(ids.PREPARE_REQUEST, "data"),
         State(ids.PREPARED, "data"),
         State(ids.PREPARE_START, "n_clicks"),
     )
     @guarded(lambda text: no_update)  # the panels say it too
-    def on_need(model, image, weights, asked, done, presses):
+    def on_need(model, image, weights, done, presses):
         view = view_of(explorer, model, None, image, 0, weights, None)
         request = _request(view)
-        if not preparer.needs_worker(explorer.model(view.model, view.weights), view.image):
+        if not preparer.claim(explorer.model(view.model, view.weights), view.image):
             return not _same_view(done, request)  # "ran on a worker" stays shown
-        if asked != request:
-            set_props(ids.PREPARE_REQUEST, {"data": request})
-            set_props(ids.PREPARE_START, {"n_clicks": (presses or 0) + 1})
+        set_props(ids.PREPARE_REQUEST, {"data": request})
+        set_props(ids.PREPARE_START, {"n_clicks": (presses or 0) + 1})
         return False
 
     @app.callback(
@@ -92,19 +112,14 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
         prevent_initial_call=True,
         # Raised in the web process while it sends or follows the job: Redis down, or the
         # worker lost (dashboard/celery_jobs.py).
-        on_error=_job_failed,
+        on_error=job_failed,
     )
     def on_prepare(set_progress, _clicks, request, language):
         """Runs on a Celery worker: no request there, so the language comes as a value."""
         in_job_process()
         with i18n.using(language):
             try:
-                if not isinstance(request, dict):
-                    raise ValueError("no model and image to run")  # a forged press
-                view = view_of(
-                    explorer, request.get("model"), None, request.get("image"), 0,
-                    request.get("weights"), None,
-                )  # fmt: skip
+                view = _requested(explorer, request)
 
                 def progress(text: str, done: int | None, total: int | None) -> None:
                     set_progress((done, total, text))

@@ -39,6 +39,9 @@ class DictStore:
     def exists(self, key: str) -> bool:
         return key in self.data
 
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
 
 def explorer(allow_download: bool | str = False) -> Explorer:
     registry = ModelRegistry(allow_download=allow_download, cache_size=2)
@@ -51,7 +54,7 @@ def test_pr01_weight_bytes_counts_parameters_and_buffers() -> None:
     assert weight_bytes(model) == sum(t.numel() * 4 for t in tensors) > 0
 
 
-def test_pr02_only_big_models_without_outputs_wait_and_never_on_a_worker() -> None:
+def test_pr02_a_claimed_first_pass_waits_for_the_worker_and_nothing_else_does() -> None:
     web, store = explorer(), DictStore()
     model = web.model("tinyvgg")
     size = weight_bytes(model) / MB
@@ -60,19 +63,37 @@ def test_pr02_only_big_models_without_outputs_wait_and_never_on_a_worker() -> No
     worker = Preparer(web, store, threshold_mb=0, on_worker=True)
     assert big.needs_worker(model, RANDOM_KEY)
     assert not small.needs_worker(model, RANDOM_KEY) and not worker.needs_worker(model, RANDOM_KEY)
-    web.gate = big.check
+    assert not small.claim(model, RANDOM_KEY)
+    web.preparer = big
+    big.check(model, RANDOM_KEY)  # not claimed (no job asked): it would run here
+    assert big.claim(model, RANDOM_KEY)
     with pytest.raises(PreparingError, match="TinyVGG runs on a worker for this image first"):
         web.layer_outputs(model, RANDOM_KEY)
     assert web.forward_passes == 0
-    # the worker's run, here on the same explorer without its gate
-    web.gate = None
+    # the worker's run, here on the same explorer (a worker never waits for itself)
+    web.preparer = worker
     seen: list[tuple] = []
     done = worker.run("tinyvgg", None, RANDOM_KEY, lambda *a: seen.append(a))
     assert done["model"] == "tinyvgg" and done["key"] == model.key
     assert [text for text, *_ in seen] == ["Loading TinyVGG…", "Running TinyVGG on this image…"]
-    assert not big.needs_worker(model, RANDOM_KEY)  # held now (and a marker says it ran)
-    web.activations.clear()
-    assert big.finished("tinyvgg", RANDOM_KEY) and not big.needs_worker(model, RANDOM_KEY)
+    web.preparer = big
+    assert not big.needs_worker(model, RANDOM_KEY)  # held now, and a marker says it ran
+    web.activations.clear()  # what it put in Redis evicted since: run here, never stuck
+    assert big.finished("tinyvgg", RANDOM_KEY) and not big.claim(model, RANDOM_KEY)
+    web.layer_outputs(model, RANDOM_KEY)
+    assert web.forward_passes == 2  # the worker's pass (same explorer) and this one
+
+
+def test_pr05_a_lost_job_releases_its_claim() -> None:
+    web, store = explorer(), DictStore()
+    model = web.model("tinyvgg")
+    web.preparer = Preparer(web, store, threshold_mb=0, on_worker=False)
+    assert web.preparer.claim(model, RANDOM_KEY)
+    with pytest.raises(PreparingError):
+        web.layer_outputs(model, RANDOM_KEY)
+    web.preparer.release("tinyvgg", RANDOM_KEY)  # the page's answer to a lost worker
+    web.layer_outputs(model, RANDOM_KEY)
+    assert web.forward_passes == 1
 
 
 def test_pr03_the_worker_downloads_missing_weights_and_relays_the_bytes(monkeypatch) -> None:

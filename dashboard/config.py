@@ -124,6 +124,9 @@ class Config:
     redis_ttl_h: float = 24.0  # an upload kept this long after its last use
     redis_upload_mb: float = 100.0  # most one upload (image or weights) may occupy there
     redis_memory_mb: int = 512  # Redis's maxmemory, set at start when allowed (0: leave it)
+    # Computed results (recomputable) are written only while Redis uses less than this, so
+    # they never crowd out uploads (which are not): the rest of maxmemory is the uploads'.
+    redis_results_mb: int = 256
     # Background jobs with Redis (dashboard/celery_jobs.py): a running job's heartbeat older
     # than jobs_stale_s means its worker died; a job no worker has taken within jobs_queue_s
     # is given up. The page then says so and its start button works again.

@@ -83,7 +83,8 @@ class Explorer:
         # Every conv layer per (model key, image key) after a pass here; with REDIS_URL also
         # single layers per (model key, image key, layer) read from the shared store.
         self.activations = activation_cache(config.cache_bytes)
-        self.results = SharedResults(shared) if shared is not None else None
+        budget = config.redis_results_mb * 2**20
+        self.results = SharedResults(shared, budget) if shared is not None else None
         self.forward_passes = 0  # activation passes this process ran
         self.prediction_passes = 0  # prediction passes this process ran
         # One pass at a time on every torch thread, fair between sessions; a request stops

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import zipfile
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ACTIVATIONS = "act:v1:"
 RECORDS = "record:v1:"
+BUDGET_CHECK_S = 1.0  # Redis's memory use is asked at most this often
 BATCH_BYTES = 64 * 2**20  # a pipeline sends at most about this much before it is flushed
 _UNREADABLE = (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile)
 
@@ -46,12 +48,26 @@ def record_key(key: Hashable) -> str:
 
 
 class SharedResults:
-    """Activations and result records in ``store``, counted for /healthz."""
+    """Activations and result records in ``store``, counted for /healthz.
 
-    def __init__(self, store: SharedStore) -> None:
+    ``budget_bytes``: results are written only while Redis uses less than this in all
+    (read from ``INFO memory`` at most once a second), so that they, which any process can
+    compute again, never push out uploads, which nobody can.
+    """
+
+    def __init__(self, store: SharedStore, budget_bytes: int) -> None:
         self.store = store
+        self.budget_bytes = budget_bytes
         self._lock = threading.Lock()
-        self._counts = {"hits": 0, "misses": 0, "writes": 0, "too_large": 0, "down": 0}
+        self._counts = {
+            "hits": 0,
+            "misses": 0,
+            "writes": 0,
+            "too_large": 0,
+            "over_budget": 0,
+            "down": 0,
+        }
+        self._used = (0.0, 0)  # (when read, Redis's used bytes)
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -130,8 +146,24 @@ class SharedResults:
         self._count("misses" if data is None else "hits")
         return data
 
+    def _room_for(self, size: int) -> bool:
+        """Whether ``size`` more bytes of results stay within the budget."""
+        now = time.monotonic()
+        with self._lock:
+            read_at, used = self._used
+        if now - read_at >= BUDGET_CHECK_S:
+            used = self.store.memory_used()
+            with self._lock:
+                self._used = (now, used)
+        with self._lock:
+            self._used = (self._used[0], self._used[1] + size)  # until the next read
+        return used + size <= self.budget_bytes
+
     def _put(self, values: dict[str, bytes]) -> None:
         try:
+            if not self._room_for(sum(len(v) for v in values.values())):
+                self._count("over_budget", len(values))  # computed again where needed
+                return
             self.store.put_many(values)
         except SharedStoreError:
             self._count("down")  # kept in this process only; the next pass publishes again

@@ -33,6 +33,13 @@ EVICTION_POLICY = "volatile-lru"
 _DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
+def _full(exc: Exception) -> SharedStoreError:
+    log.warning("shared store (Redis) full, nothing left it may evict: %s", exc)
+    return SharedStoreError(
+        "The server's shared store (Redis) is full; please try again later or with a smaller file."
+    )
+
+
 def _down(exc: Exception) -> SharedStoreError:
     log.warning("shared store (Redis) not answering: %s", exc)
     return SharedStoreError(
@@ -84,6 +91,8 @@ class SharedStore:
         ttl_ms = max(1, round((self.ttl_s if ttl_s is None else ttl_s) * 1000))
         try:
             self.client.set(KEY_PREFIX + key, value, px=ttl_ms)
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise _full(exc) from None
         except _DOWN as exc:
             raise _down(exc) from None
 
@@ -110,6 +119,8 @@ class SharedStore:
                 for key, value in values.items():
                     pipe.set(KEY_PREFIX + key, value, px=ttl_ms)
                 pipe.execute()
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise _full(exc) from None
         except _DOWN as exc:
             raise _down(exc) from None
 
@@ -137,6 +148,8 @@ class SharedStore:
         try:
             self.client.set(KEY_PREFIX + key, value, nx=True)
             stored = self.client.get(KEY_PREFIX + key)
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise _full(exc) from None
         except _DOWN as exc:
             raise _down(exc) from None
         return value if stored is None else stored  # None: deleted in between (FLUSHALL)
@@ -170,6 +183,17 @@ class SharedStore:
             self.client.expire(KEY_PREFIX + key, self.ttl_s)
         except _DOWN as exc:
             log.warning("shared store (Redis) not answering, TTL not refreshed: %s", exc)
+
+    def memory_used(self) -> int:
+        """The bytes Redis uses now (``INFO memory``).
+
+        Raises:
+            SharedStoreError: Redis does not answer.
+        """
+        try:
+            return int(self.client.info("memory")["used_memory"])
+        except _DOWN as exc:
+            raise _down(exc) from None
 
     def ping(self) -> bool:
         """Whether Redis answers now (for /healthz)."""

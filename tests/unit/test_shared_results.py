@@ -11,10 +11,12 @@ import logging
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from dashboard.config import Config
 from dashboard.explaining import Explainer
 from dashboard.explorer import Explorer
+from dashboard.images import ImageError
 from dashboard.models import ModelRegistry
 from dashboard.records import array_bytes
 from dashboard.results import layer_key
@@ -34,10 +36,10 @@ def process():
     (``process(url, cap)``); their connections closed after the test."""
     stores: list[SharedStore] = []
 
-    def make(redis_url: str | None, cap: int = 2**30) -> Explorer:
+    def make(redis_url: str | None, cap: int = 2**30, config: Config = CONFIG) -> Explorer:
         shared = None if redis_url is None else SharedStore(redis_url, HOUR, cap)
         stores.extend([shared] if shared else [])
-        return Explorer(CONFIG, ModelRegistry(), ImageStore(shared=shared), shared)
+        return Explorer(config, ModelRegistry(), ImageStore(shared=shared), shared)
 
     yield make
     for store in stores:
@@ -265,3 +267,28 @@ def test_sr11_a_retrained_or_differently_preprocessed_model_never_reads_old_resu
         np.testing.assert_array_equal(got, conv_output(changed.module, "block1.0", x))
         assert b.forward_passes == 1  # its own pass, not the old model's outputs
     assert model.shared_key == a.model("tinyvgg").shared_key  # stable for one model
+
+
+def test_sr12_results_stop_at_their_budget_and_never_push_out_an_upload(
+    process, redis_server
+) -> None:
+    """Redis full to maxmemory: results over their budget are not written (computed again
+    where needed), so the upload that no process could compute again is still there."""
+    client = redis_server.client()
+    used = int(client.info("memory")["used_memory"])
+    client.config_set("maxmemory", used + 40 * 2**20)  # room for the biggest layer
+    client.config_set("maxmemory-policy", "volatile-lru")
+    budget = dataclasses.replace(CONFIG, redis_results_mb=max(1, (used + 2**20) // 2**20))
+    a = process(redis_server.url, config=budget)
+    image = Image.fromarray(np.random.default_rng(12).integers(0, 255, (900, 900, 3), np.uint8))
+    key = a.add_upload(image, "s1")  # ~2.4 MB, fits maxmemory
+    for name in ("vgg16",):  # about 52 MB of layers for one image: far over both
+        a.layer_outputs(a.model(name), key)
+    counts = a.health()
+    assert counts["shared_over_budget"] > 0 and counts["shared_writes"] < 13
+    b = process(redis_server.url, config=budget)
+    assert b.images.get(key) is not None  # the upload is still shared
+    unlimited = process(redis_server.url)  # the control: results without a budget
+    unlimited.layer_outputs(unlimited.model("vgg16"), mirror_key(key))
+    with pytest.raises(ImageError, match="no longer held"):  # pushed out by results
+        process(redis_server.url).images.get(key)

@@ -118,10 +118,12 @@ class LoadTab(Tab):
                 found["app_timeouts"] = text
             elif "no longer held" in text:
                 found["evicted_weights" if "weights" in text else "evicted_image"] = text
+            elif "runs on a worker for this image first" in text:
+                found["waiting_for_worker"] = text  # another tab's job for it still runs
             elif name != "model-notice.children":  # notices: random weights, no download
                 found["unexpected_messages"] = text
         for what, text in found.items():
-            if what.startswith("evicted_"):
+            if what.startswith("evicted_") or what == "waiting_for_worker":
                 self.recorder.note("expected", f"{what}:{kind}")
             else:
                 self.recorder.error(what, kind, text)

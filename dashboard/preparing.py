@@ -8,11 +8,14 @@ downloads are allowed, builds the model and runs it once. Every conv layer's out
 the top classes go to Redis, where any web process reads them; the web process itself
 only builds the model (for its kernels) from the weights file.
 
-Until the worker is done, the panels that need the outputs say so (:class:`PreparingError`)
-and the page shows the job's progress, a cancel button and, when the worker dies or the job
-is cancelled, a sentence and a button to run it again. A finished job leaves a marker: a
-web process whose model still differs from the worker's (its weights folder is not the
-worker's, say) then computes the outputs itself instead of waiting forever.
+The page claims that first pass where it picks the model or the image (a "preparing"
+marker with a TTL, renewed while the job runs), before its panels ask: until the worker is
+done they say so quietly (:class:`PreparingError`), and the page shows the job's progress, a
+cancel button and, when the worker dies or the job is cancelled, a sentence and a button to
+run it again. Only a claimed pass is waited for: unclaimed (never asked, a lost worker's,
+its outputs evicted since) a web process runs it itself, slower but never stuck. A finished
+job leaves a "prepared" marker, so that a web process whose model still differs from the
+worker's (its weights folder is not the worker's, say) runs it itself too.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 from _plotly_utils.utils import to_typed_array_spec
-from dash import Patch, State
+from dash import Dash, Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import edge, ids, urlstate
@@ -150,3 +150,19 @@ def url_wanted(url_view: object, search: object) -> UrlState | None:
     if url_view.get("search") != search or url_view.get("own") is True:
         return None
     return urlstate.parse(url_view.get("resolved")).state
+
+
+def cancel_note(app: Dash, cancel_id: str, status_id: str) -> None:
+    """A job's Cancel button writes its sentence (its ``data-cancelled``, in the page's
+    language) into the job's status, in the browser: the cancelled job answers nothing."""
+    app.clientside_callback(
+        f"""
+        function(n) {{
+            const button = document.getElementById("{cancel_id}");
+            return n && button ? button.dataset.cancelled : window.dash_clientside.no_update;
+        }}
+        """,
+        Output(status_id, "children", allow_duplicate=True),
+        Input(cancel_id, "n_clicks"),
+        prevent_initial_call=True,
+    )

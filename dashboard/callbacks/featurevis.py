@@ -6,7 +6,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import figures, i18n, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import cancel_note, guarded, view_of
 from dashboard.errors import page_message
 from dashboard.explaining import Explainer
 from dashboard.i18n import N_, _
@@ -97,15 +97,4 @@ def register_featurevis(app: Dash, explainer: Explainer) -> None:
             return figures.message_figure(_(PRESS)), ""
         return shown.figure, _("Computed earlier (stored).")
 
-    # the sentence is on the button (data-cancelled), in the page's language
-    app.clientside_callback(
-        """
-        function(n) {
-            const button = document.getElementById("featurevis-cancel");
-            return n && button ? button.dataset.cancelled : window.dash_clientside.no_update;
-        }
-        """,
-        Output(ids.FEATUREVIS_STATUS, "children", allow_duplicate=True),
-        Input(ids.FEATUREVIS_CANCEL, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    cancel_note(app, ids.FEATUREVIS_CANCEL, ids.FEATUREVIS_STATUS)

@@ -17,7 +17,7 @@ import contextlib
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
 
 from dashboard import i18n, ids
-from dashboard.callbacks.common import guarded, view_of
+from dashboard.callbacks.common import cancel_note, guarded, view_of
 from dashboard.edge import InvalidInput
 from dashboard.errors import UserError, page_message
 from dashboard.i18n import _
@@ -140,15 +140,4 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
         State(ids.MODEL_SELECT, "value"),
         prevent_initial_call=True,
     )
-    # the sentence is on the button (data-cancelled), in the page's language
-    app.clientside_callback(
-        """
-        function(n) {
-            const button = document.getElementById("prepare-cancel");
-            return n && button ? button.dataset.cancelled : window.dash_clientside.no_update;
-        }
-        """,
-        Output(ids.PREPARE_STATUS, "children", allow_duplicate=True),
-        Input(ids.PREPARE_CANCEL, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    cancel_note(app, ids.PREPARE_CANCEL, ids.PREPARE_STATUS)

@@ -124,6 +124,10 @@ def prepare_row() -> html.Div:
             ),
             html.Progress(id=ids.PREPARE_PROGRESS, hidden=True),
             html.Span(id=ids.PREPARE_STAGE, className="muted", role="status"),
+            # shown while the job runs and its worker has said nothing yet (style.css)
+            html.Span(
+                _("Waiting for a free worker…"), id=ids.PREPARE_WAIT, className="muted", hidden=True
+            ),
             html.Span(id=ids.PREPARE_STATUS, className="muted", role="status"),
         ],
         id=ids.PREPARE_BOX,

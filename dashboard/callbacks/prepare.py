@@ -101,6 +101,7 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
             (Output(ids.PREPARE_CANCEL, "disabled"), False, True),
             (Output(ids.PREPARE_PROGRESS, "hidden"), False, True),
             (Output(ids.PREPARE_STAGE, "hidden"), False, True),
+            (Output(ids.PREPARE_WAIT, "hidden"), False, True),
         ],
         cancel=[Input(ids.PREPARE_CANCEL, "n_clicks")],
         progress=[

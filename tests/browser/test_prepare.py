@@ -52,7 +52,7 @@ def test_pb02_cancel_then_run_it_again(dash_duo, redis_server, celery_worker) ->
     cancel = dash_duo.find_element(f"#{ids.PREPARE_CANCEL}")
     wait_for(lambda: not cancel.get_attribute("disabled"), 30, "the job running")
     assert button.get_attribute("disabled")
-    # "Loading VGG16…", then "Running VGG16 on this image…"
+    # "Waiting for a free worker…" until it reports, then "Loading VGG16…", "Running …"
     wait_for(lambda: "VGG16" in _text(dash_duo, ids.PREPARE_STAGE), 30, "the job's stage")
     waiting = "VGG16 runs on a worker for this image first"
     wait_for(lambda: waiting in _note(dash_duo, FEATURE), 30, "the maps' waiting note")

@@ -119,6 +119,7 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
         """Runs on a Celery worker: no request there, so the language comes as a value."""
         in_job_process()
         with i18n.using(language):
+            view = None
             try:
                 view = _requested(explorer, request)
 
@@ -127,6 +128,9 @@ def register_prepare(app: Dash, preparer: Preparer) -> None:
 
                 done = preparer.run(view.model, view.weights, view.image, progress)
             except Exception as exc:  # the page gets a sentence, the log the trace
+                if view is not None:  # the panels stop waiting: they run it when asked
+                    with contextlib.suppress(UserError):
+                        preparer.release(view.model, view.image)
                 return no_update, page_message(exc)
             label = dict(explorer.models.available()).get(view.model, view.model)
             return done, _("{model} ran on a worker in {seconds} s.").format(

@@ -15,7 +15,8 @@ from dashboard.app import create_app
 from dashboard.celery_jobs import WORKER_LOST
 from dashboard.config import Config
 from dashboard.models.zoo import ON_WORKER
-from dashboard.preparing import weight_bytes
+from dashboard.preparing import _marker, weight_bytes
+from dashboard.shared import KEY_PREFIX
 from tests.callbacks.reference import conv_output
 from tests.callbacks.test_sessions import check_feature_grid
 from tests.celery_worker import STALE_S, WORKER_ENV, CeleryWorker
@@ -161,3 +162,20 @@ def test_pw05_the_web_process_never_downloads_with_workers(redis_server) -> None
     assert create_app(config).explorer.models.allow_download == ON_WORKER
     worker = create_app(config, on_worker=True)
     assert worker.explorer.models.allow_download is True
+
+
+def test_pw06_a_job_that_fails_on_the_worker_says_why_and_the_panels_stop_waiting(
+    redis_server, celery_worker
+) -> None:
+    client = web(redis_server.url, worker_model_mb=0)
+    gone = "upload:" + "0" * 64  # an upload no process holds (expired everywhere)
+    tab = opened(client)
+    model = client.explorer.model("tinyvgg")
+    assert client.explorer.preparer.claim(model, gone)
+    redis, pending = redis_server.client(), KEY_PREFIX + _marker("preparing", "tinyvgg", gone)
+    assert redis.exists(pending)
+    tab.set({REQUEST: {"model": "tinyvgg", "image": gone, "weights": None}})
+    tab.set({START: tab.values[START] + 1})
+    reply = run_job(tab)
+    assert "no longer held" in reply.outputs[PREPARE_STATUS] and PREPARED not in reply.outputs
+    assert not redis.exists(pending)  # released: nothing waits for it

@@ -20,9 +20,8 @@ import pytest
 
 from dashboard import signing
 from dashboard.app import create_app
-from dashboard.config import Config
-from tests.callbacks.test_workers import FIGURE, START, STATUS, page
-from tests.celery_worker import STALE_S, STEPS, WORKER_ENV, CeleryWorker
+from tests.callbacks.test_workers import FIGURE, START, STATUS, page, worker_config
+from tests.celery_worker import STEPS, WORKER_ENV, CeleryWorker
 from tests.wire import ENDPOINT, DashClient, HTTPTransport, Server
 from tests.wire.protocol import response_outputs
 from tests.wire.transport import Transport
@@ -31,17 +30,8 @@ SHARED_KEY = b"convscope:" + signing.SECRET_KEY.encode()
 
 
 def process(redis_url: str | None, tmp_path, **settings):
-    """One web process with the workers' jobs settings (``WORKER_ENV``)."""
-    config = Config(
-        cache_mb=64,
-        request_timeout_s=120,
-        redis_url=redis_url,
-        featurevis_steps=STEPS,
-        jobs_stale_s=STALE_S,
-        jobs_dir=str(tmp_path / "jobs"),
-        **settings,
-    )
-    return create_app(config)
+    """One web process (its app) with the workers' jobs settings."""
+    return create_app(worker_config(redis_url, tmp_path, **settings))
 
 
 def first_page(app) -> None:

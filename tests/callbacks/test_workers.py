@@ -28,9 +28,9 @@ CANCEL, CANCEL_ID = "featurevis-cancel.n_clicks", "featurevis-cancel.id"
 STORED_NOTE = "Computed earlier (stored)."
 
 
-def web(redis_url: str | None, tmp_path, steps: int = STEPS, **settings) -> DashClient:
-    """One web process with the workers' jobs settings (``WORKER_ENV``)."""
-    config = Config(
+def worker_config(redis_url: str | None, tmp_path, steps: int = STEPS, **settings) -> Config:
+    """A web process's settings matching the workers' jobs settings (``WORKER_ENV``)."""
+    return Config(
         cache_mb=64,
         request_timeout_s=120,
         redis_url=redis_url,
@@ -39,7 +39,11 @@ def web(redis_url: str | None, tmp_path, steps: int = STEPS, **settings) -> Dash
         jobs_dir=str(tmp_path / "jobs"),
         **settings,
     )
-    return DashClient(create_app(config))
+
+
+def web(redis_url: str | None, tmp_path, steps: int = STEPS, **settings) -> DashClient:
+    """One web process with the workers' jobs settings."""
+    return DashClient(create_app(worker_config(redis_url, tmp_path, steps, **settings)))
 
 
 def page(client: DashClient, layer: str = "block2.0") -> ExplorerTab:

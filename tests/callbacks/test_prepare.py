@@ -179,3 +179,34 @@ def test_pw06_a_job_that_fails_on_the_worker_says_why_and_the_panels_stop_waitin
     reply = run_job(tab)
     assert "no longer held" in reply.outputs[PREPARE_STATUS] and PREPARED not in reply.outputs
     assert not redis.exists(pending)  # released: nothing waits for it
+
+
+FORGED = [
+    "x",
+    5,
+    None,
+    [1, 2],
+    {"model": 5},
+    {"model": "tinyvgg", "image": {"a": 1}},
+    {"model": "nope", "image": IMAGE},
+    {"model": "tinyvgg", "image": "../../etc/passwd"},
+    {"model": "tinyvgg", "image": IMAGE, "weights": {"model": "tinyvgg", "key": "x" * 9999}},
+]
+
+
+def test_pw07_forged_requests_and_markers_are_sentences_never_500s(
+    redis_server, celery_worker
+) -> None:
+    client = web(redis_server.url, worker_model_mb=0)
+    tab = opened(client)
+    for value in FORGED:
+        tab.set({REQUEST: value, START: tab.values[START] + 1})
+        reply = tab.post(PREPARED, [START])
+        assert reply.status == 200, reply.head
+        status = str(reply.outputs.get(PREPARE_STATUS))
+        assert PREPARED not in reply.outputs and status.endswith("."), (value, status)
+        assert "went wrong" not in status, (value, status)  # a sentence about it, no crash
+        for forged in (value, {"model": "tinyvgg", "image": value}):
+            tab.set({PREPARED: forged, "image-store.data": value})
+            answer = tab.post(BOX, ["image-store.data"])
+            assert answer.status in (200, 204), answer.head
